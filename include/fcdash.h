@@ -38,9 +38,11 @@ extern "C" {
 #endif
 
 #if defined(__GNUC__)
+#define FCD_API __attribute__((visibility("default")))
 #define FCD_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define FCD_SENTINEL __attribute__((sentinel))
 #else
+#define FCD_API
 #define FCD_PRINTF(f, a)
 #define FCD_SENTINEL
 #endif
@@ -69,14 +71,14 @@ typedef json_object *(*fcd_layout_fn)(fcd_call_t *call);
 
 /* A new app named `name` (letters, digits, '-', '_'; used in logs and
  * cache keys).  Returns NULL only when out of memory. */
-fcd_app_t *fcd_app_new(const char *name);
+FCD_API fcd_app_t *fcd_app_new(const char *name);
 
 /* The page layout: a component tree, or an array of them.  Takes over
  * `layout`. */
-void fcd_set_layout(fcd_app_t *app, json_object *layout);
+FCD_API void fcd_set_layout(fcd_app_t *app, json_object *layout);
 
 /* The layout comes from `fn`, called for every page load. */
-void fcd_set_layout_fn(fcd_app_t *app, fcd_layout_fn fn);
+FCD_API void fcd_set_layout_fn(fcd_app_t *app, fcd_layout_fn fn);
 
 /* Flags for fcd_callback(). */
 #define FCD_PREVENT_INITIAL_CALL 0x1u /* not called on page load */
@@ -93,7 +95,7 @@ void fcd_set_layout_fn(fcd_app_t *app, fcd_layout_fn fn);
  * e.g. {"index":["ALL"],"type":"pm"}.n_clicks.  Returns 0, or -1 after
  * recording the mistake for fcd_run() to report.
  */
-int fcd_callback_named(fcd_app_t *app, const char *name, fcd_callback_fn fn,
+FCD_API int fcd_callback_named(fcd_app_t *app, const char *name, fcd_callback_fn fn,
                        const char *outputs, const char *inputs,
                        const char *state, unsigned flags);
 #define fcd_callback(app, fn, outputs, inputs, state, flags)                  \
@@ -101,70 +103,70 @@ int fcd_callback_named(fcd_app_t *app, const char *name, fcd_callback_fn fn,
 
 /* Memory frozen with the app's data when serving starts.  Zeroed.  NULL
  * when out of memory, or after serving started (then it is too late). */
-void *fcd_app_alloc(fcd_app_t *app, size_t size);
+FCD_API void *fcd_app_alloc(fcd_app_t *app, size_t size);
 
 /* Serve: parse the command line (--listen ADDR, --check, --help), read the
  * FCDASH_* settings, report set-up mistakes, freeze app data, and answer
  * requests until SIGTERM (the request in hand is finished first).
  * Returns the process exit status.  Releases the app. */
-int fcd_run(fcd_app_t *app, int argc, char **argv);
+FCD_API int fcd_run(fcd_app_t *app, int argc, char **argv);
 
 /* ---- Inside a callback: arguments -------------------------------------- */
 
 /* Number of arguments: inputs, then state. */
-size_t fcd_arg_count(const fcd_call_t *call);
+FCD_API size_t fcd_arg_count(const fcd_call_t *call);
 
 /* Argument i (inputs first, then state).  Borrowed.  NULL when the prop has
  * no value in the browser (Python's None) or i is out of range.  For a
  * pattern-matching ALL input it is an array of the matched values. */
-json_object *fcd_arg(const fcd_call_t *call, size_t i);
+FCD_API json_object *fcd_arg(const fcd_call_t *call, size_t i);
 
 /* Argument i as a number or string, or `fallback` when it is None or of
  * another type.  Strings are borrowed. */
-int64_t fcd_arg_int(const fcd_call_t *call, size_t i, int64_t fallback);
-double fcd_arg_double(const fcd_call_t *call, size_t i, double fallback);
-const char *fcd_arg_str(const fcd_call_t *call, size_t i, const char *fallback);
-bool fcd_arg_is_none(const fcd_call_t *call, size_t i);
+FCD_API int64_t fcd_arg_int(const fcd_call_t *call, size_t i, int64_t fallback);
+FCD_API double fcd_arg_double(const fcd_call_t *call, size_t i, double fallback);
+FCD_API const char *fcd_arg_str(const fcd_call_t *call, size_t i, const char *fallback);
+FCD_API bool fcd_arg_is_none(const fcd_call_t *call, size_t i);
 
 /* Which inputs fired (Dash's callback_context.triggered): the number of
  * entries, and entry i as "id.property" (borrowed; NULL past the end).
  * Zero entries on the initial call. */
-size_t fcd_triggered_count(const fcd_call_t *call);
-const char *fcd_triggered(const fcd_call_t *call, size_t i);
+FCD_API size_t fcd_triggered_count(const fcd_call_t *call);
+FCD_API const char *fcd_triggered(const fcd_call_t *call, size_t i);
 /* The id part of the first entry (ctx.triggered_id), or NULL.  Borrowed. */
-const char *fcd_triggered_id(fcd_call_t *call);
+FCD_API const char *fcd_triggered_id(fcd_call_t *call);
 
 /* ---- Inside a callback: results ----------------------------------------- */
 
 /* Set output i.  Takes over `value` (NULL sends JSON null).  Returns FCD_OK,
  * or FCD_ERROR (and the call fails) when i is not an output. */
-fcd_status_t fcd_out(fcd_call_t *call, size_t i, json_object *value);
-fcd_status_t fcd_out_int(fcd_call_t *call, size_t i, int64_t value);
-fcd_status_t fcd_out_double(fcd_call_t *call, size_t i, double value);
-fcd_status_t fcd_out_str(fcd_call_t *call, size_t i, const char *value);
-fcd_status_t fcd_out_printf(fcd_call_t *call, size_t i, const char *fmt, ...)
+FCD_API fcd_status_t fcd_out(fcd_call_t *call, size_t i, json_object *value);
+FCD_API fcd_status_t fcd_out_int(fcd_call_t *call, size_t i, int64_t value);
+FCD_API fcd_status_t fcd_out_double(fcd_call_t *call, size_t i, double value);
+FCD_API fcd_status_t fcd_out_str(fcd_call_t *call, size_t i, const char *value);
+FCD_API fcd_status_t fcd_out_printf(fcd_call_t *call, size_t i, const char *fmt, ...)
     FCD_PRINTF(3, 4);
 
 /* Leave output i as it is (Dash's no_update).  Outputs never set are
  * no_update anyway; this undoes an earlier fcd_out. */
-void fcd_no_update(fcd_call_t *call, size_t i);
+FCD_API void fcd_no_update(fcd_call_t *call, size_t i);
 
 /* Set a prop of another component (Dash's set_props).  Takes over value. */
-fcd_status_t fcd_set_props(fcd_call_t *call, const char *id, const char *prop,
+FCD_API fcd_status_t fcd_set_props(fcd_call_t *call, const char *id, const char *prop,
                            json_object *value);
 
 /* Fail the call with a message (500; the text reaches the client only in
  * debug mode, the log always).  Returns FCD_ERROR. */
-fcd_status_t fcd_fail(fcd_call_t *call, const char *fmt, ...) FCD_PRINTF(2, 3);
+FCD_API fcd_status_t fcd_fail(fcd_call_t *call, const char *fmt, ...) FCD_PRINTF(2, 3);
 
 /* ---- Inside a callback: request memory ---------------------------------- */
 
 /* `size` zeroed bytes, released with the request.  NULL when out of memory. */
-void *fcd_alloc(fcd_call_t *call, size_t size);
+FCD_API void *fcd_alloc(fcd_call_t *call, size_t size);
 /* A formatted string released with the request.  NULL when out of memory. */
-char *fcd_printf(fcd_call_t *call, const char *fmt, ...) FCD_PRINTF(2, 3);
+FCD_API char *fcd_printf(fcd_call_t *call, const char *fmt, ...) FCD_PRINTF(2, 3);
 /* The app serving this call.  Borrowed. */
-const fcd_app_t *fcd_call_app(const fcd_call_t *call);
+FCD_API const fcd_app_t *fcd_call_app(const fcd_call_t *call);
 
 /* ---- Components and values ---------------------------------------------- */
 
@@ -180,28 +182,28 @@ const fcd_app_t *fcd_call_app(const fcd_call_t *call);
  *            fcd_text("was scored by this many students:"),
  *            fcd_html("Div", "{'id':'output'}"))
  */
-json_object *fcd_html_(const char *type, const char *props, ...) FCD_SENTINEL;
-json_object *fcd_dcc_(const char *type, const char *props, ...) FCD_SENTINEL;
+FCD_API json_object *fcd_html_(const char *type, const char *props, ...) FCD_SENTINEL;
+FCD_API json_object *fcd_dcc_(const char *type, const char *props, ...) FCD_SENTINEL;
 #define fcd_html(...) fcd_html_(__VA_ARGS__, (json_object *)NULL)
 #define fcd_dcc(...) fcd_dcc_(__VA_ARGS__, (json_object *)NULL)
 
 /* A component of any namespace.  Takes over `props` (an object or NULL)
  * and `children` (any value or NULL: left out).  New reference. */
-json_object *fcd_component(const char *ns, const char *type, json_object *props,
+FCD_API json_object *fcd_component(const char *ns, const char *type, json_object *props,
                            json_object *children);
 
 /* JSON text (' may stand for ") to a value.  New reference; an error node
  * when the text is malformed. */
-json_object *fcd_json(const char *text);
+FCD_API json_object *fcd_json(const char *text);
 
 /* Scalars.  New references. */
-json_object *fcd_text(const char *text);
-json_object *fcd_textf(const char *fmt, ...) FCD_PRINTF(1, 2);
-json_object *fcd_int(int64_t value);
-json_object *fcd_double(double value);
+FCD_API json_object *fcd_text(const char *text);
+FCD_API json_object *fcd_textf(const char *fmt, ...) FCD_PRINTF(1, 2);
+FCD_API json_object *fcd_int(int64_t value);
+FCD_API json_object *fcd_double(double value);
 
 /* If `value` is, or contains, an error node: its message (borrowed). */
-const char *fcd_value_error(json_object *value);
+FCD_API const char *fcd_value_error(json_object *value);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,363 @@
+/*
+ * json.c - JSON values for apps and the request path.
+ *
+ * Apps describe components with JSON text in which ' may stand for ", so a
+ * prop list reads like its Python original.  The rewrite to strict JSON is
+ * done once per builder call, at start-up for static layouts.  A mistake
+ * becomes an error node rather than a NULL: the node keeps its message as
+ * it travels up the tree, and fcd_run() (for layouts) or the dispatcher
+ * (for callback outputs) reports it.  No global state: json-c's own
+ * serializer format is left alone; doubles made here carry their text.
+ */
+#define _GNU_SOURCE
+#include "core/json.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fcdash.h"
+
+json_object *fcd_json_error(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_object *o = json_object_new_object();
+    if (o != NULL)
+        json_object_object_add(o, FCD_JSON_ERROR_KEY, json_object_new_string(msg));
+    return o;
+}
+
+const char *fcd_value_error(json_object *value)
+{
+    json_object *m;
+    if (value != NULL && json_object_is_type(value, json_type_object) &&
+        json_object_object_get_ex(value, FCD_JSON_ERROR_KEY, &m))
+        return json_object_get_string(m);
+    return NULL;
+}
+
+const char *fcd_json_find_error(json_object *v)
+{
+    if (v == NULL)
+        return NULL;
+    if (json_object_is_type(v, json_type_object)) {
+        const char *e = fcd_value_error(v);
+        if (e != NULL)
+            return e;
+        json_object_object_foreach(v, key, child) {
+            (void)key;
+            if ((e = fcd_json_find_error(child)) != NULL)
+                return e;
+        }
+    } else if (json_object_is_type(v, json_type_array)) {
+        size_t n = json_object_array_length(v);
+        for (size_t i = 0; i < n; i++) {
+            const char *e = fcd_json_find_error(json_object_array_get_idx(v, i));
+            if (e != NULL)
+                return e;
+        }
+    }
+    return NULL;
+}
+
+json_object *fcd_json_parse(const char *text, size_t len, int max_depth,
+                            char *err, size_t errlen)
+{
+    if (len > (size_t)INT32_MAX) {
+        snprintf(err, errlen, "JSON text of %zu bytes is too long", len);
+        return NULL;
+    }
+    json_tokener *tok = json_tokener_new_ex(max_depth);
+    if (tok == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    /* Strict mode refuses what browsers never send (comments, single
+     * quotes, trailing commas) so garbage is caught early. */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    json_object *v = json_tokener_parse_ex(tok, text, (int)len);
+    enum json_tokener_error e = json_tokener_get_error(tok);
+    size_t used = json_tokener_get_parse_end(tok);
+    if (v == NULL || e != json_tokener_success) {
+        if (e == json_tokener_continue)
+            snprintf(err, errlen, "JSON text ends too early (after %zu bytes)", len);
+        else if (e == json_tokener_error_depth)
+            snprintf(err, errlen, "JSON nested deeper than %d levels", max_depth);
+        else
+            snprintf(err, errlen, "malformed JSON at byte %zu: %s", used,
+                     json_tokener_error_desc(e));
+        json_object_put(v);
+        json_tokener_free(tok);
+        return NULL;
+    }
+    while (used < len && strchr(" \t\r\n", text[used]) != NULL)
+        used++;
+    json_tokener_free(tok);
+    if (used != len) {
+        snprintf(err, errlen, "unexpected data after the JSON value at byte %zu", used);
+        json_object_put(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* Rewrite the relaxed form: outside double-quoted strings, a single-quoted
+ * string becomes a double-quoted one (" inside it is escaped, \' is a
+ * quote).  Returns a malloc'd strict text, or NULL when out of memory. */
+static char *strict_text(const char *in)
+{
+    size_t n = strlen(in);
+    if (n > (SIZE_MAX - 1) / 2)
+        return NULL;
+    char *out = malloc(2 * n + 1), *o = out;
+    if (out == NULL)
+        return NULL;
+    char quote = 0;
+    for (const char *p = in; *p != '\0'; p++) {
+        if (quote == 0) {
+            if (*p == '\'' || *p == '"') {
+                quote = *p;
+                *o++ = '"';
+            } else {
+                *o++ = *p;
+            }
+        } else if (*p == '\\' && p[1] != '\0') {
+            if (quote == '\'' && p[1] == '\'') {
+                *o++ = '\'';
+            } else {
+                *o++ = '\\';
+                *o++ = p[1];
+            }
+            p++;
+        } else if (*p == quote) {
+            quote = 0;
+            *o++ = '"';
+        } else if (*p == '"') { /* a " inside a '...' string */
+            *o++ = '\\';
+            *o++ = '"';
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+json_object *fcd_json(const char *text)
+{
+    if (text == NULL)
+        return fcd_json_error("fcd_json: no text");
+    char *strict = strict_text(text);
+    if (strict == NULL)
+        return fcd_json_error("out of memory");
+    char err[200];
+    /* App-written text: the depth bound only guards against runaway input. */
+    json_object *v = fcd_json_parse(strict, strlen(strict), 256, err, sizeof err);
+    free(strict);
+    if (v == NULL)
+        return fcd_json_error("%s in %.80s", err, text);
+    return v;
+}
+
+json_object *fcd_component(const char *ns, const char *type, json_object *props,
+                           json_object *children)
+{
+    const char *e;
+    if ((e = fcd_value_error(props)) != NULL || (e = fcd_value_error(children)) != NULL) {
+        json_object *err = fcd_json_error("%s %s: %s", ns, type, e);
+        json_object_put(props);
+        json_object_put(children);
+        return err;
+    }
+    if (props == NULL)
+        props = json_object_new_object();
+    if (!json_object_is_type(props, json_type_object)) {
+        json_object_put(props);
+        json_object_put(children);
+        return fcd_json_error("%s %s: props must be a JSON object", ns, type);
+    }
+    if (children != NULL)
+        json_object_object_add(props, "children", children);
+    json_object *c = json_object_new_object();
+    if (c == NULL) {
+        json_object_put(props);
+        return NULL;
+    }
+    json_object_object_add(c, "type", json_object_new_string(type));
+    json_object_object_add(c, "namespace", json_object_new_string(ns));
+    json_object_object_add(c, "props", props);
+    return c;
+}
+
+static json_object *component_v(const char *ns, const char *type, const char *props,
+                                va_list ap)
+{
+    json_object *p = props != NULL ? fcd_json(props) : NULL;
+    json_object *kids = NULL, *first = NULL, *child;
+    size_t n = 0;
+    while ((child = va_arg(ap, json_object *)) != NULL) {
+        if (n == 0) {
+            first = child;
+        } else {
+            if (kids == NULL) {
+                kids = json_object_new_array();
+                json_object_array_add(kids, first);
+            }
+            json_object_array_add(kids, child);
+        }
+        n++;
+    }
+    json_object *children = kids != NULL ? kids : first;
+    /* An error child inside an array must still travel up. */
+    const char *e = kids != NULL ? fcd_json_find_error(kids) : NULL;
+    if (e != NULL) {
+        json_object *err = fcd_json_error("%s %s: %s", ns, type, e);
+        json_object_put(p);
+        json_object_put(children);
+        return err;
+    }
+    return fcd_component(ns, type, p, children);
+}
+
+json_object *fcd_html_(const char *type, const char *props, ...)
+{
+    va_list ap;
+    va_start(ap, props);
+    json_object *c = component_v("dash_html_components", type, props, ap);
+    va_end(ap);
+    return c;
+}
+
+json_object *fcd_dcc_(const char *type, const char *props, ...)
+{
+    va_list ap;
+    va_start(ap, props);
+    json_object *c = component_v("dash_core_components", type, props, ap);
+    va_end(ap);
+    return c;
+}
+
+json_object *fcd_text(const char *text)
+{
+    return json_object_new_string(text != NULL ? text : "");
+}
+
+json_object *fcd_textf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    json_object *v = json_object_new_string_len(s, n);
+    free(s);
+    return v;
+}
+
+json_object *fcd_int(int64_t value)
+{
+    return json_object_new_int64(value);
+}
+
+json_object *fcd_double(double value)
+{
+    if (!isfinite(value))
+        return NULL; /* JSON has no NaN or infinity: Dash sends null */
+    /* The shortest text that reads back as the same double, as Python's
+     * repr gives it: 15 significant digits round-trip for most values. */
+    char s[32];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(s, sizeof s, "%.*g", prec, value);
+        if (strtod(s, NULL) == value)
+            break;
+    }
+    if (strpbrk(s, ".e") == NULL)
+        strcat(s, ".0");
+    return json_object_new_double_s(value, s);
+}
+
+int fcd_json_write(fcd_buf_t *b, json_object *v, int for_script)
+{
+    size_t len;
+    const char *s = fcd_json_text(v, &len);
+    if (s == NULL)
+        return -1;
+    if (!for_script)
+        return fcd_buf_add(b, s, len);
+    /* '<' can only occur inside strings in JSON text. */
+    const char *run = s;
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p == '<') {
+            fcd_buf_add(b, run, (size_t)(p - run));
+            fcd_buf_add(b, "\\u003c", 6);
+            run = p + 1;
+        }
+    }
+    fcd_buf_adds(b, run);
+    return b->failed ? -1 : 0;
+}
+
+const char *fcd_json_text(json_object *v, size_t *len)
+{
+    if (v == NULL) {
+        *len = 4;
+        return "null";
+    }
+    return json_object_to_json_string_length(
+        v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+}
+
+static int compare_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int fcd_json_canonical(fcd_buf_t *b, json_object *v, int depth)
+{
+    if (depth > 64)
+        return -1;
+    if (json_object_is_type(v, json_type_object)) {
+        size_t n = (size_t)json_object_object_length(v), i = 0;
+        const char **keys = malloc((n ? n : 1) * sizeof *keys);
+        if (keys == NULL)
+            return -1;
+        json_object_object_foreach(v, key, child) {
+            (void)child;
+            keys[i++] = key;
+        }
+        qsort(keys, n, sizeof *keys, compare_keys);
+        fcd_buf_addc(b, '{');
+        int rc = 0;
+        for (i = 0; i < n && rc == 0; i++) {
+            if (i > 0)
+                fcd_buf_addc(b, ',');
+            fcd_buf_add_json_string(b, keys[i]);
+            fcd_buf_addc(b, ':');
+            rc = fcd_json_canonical(b, json_object_object_get(v, keys[i]), depth + 1);
+        }
+        free(keys);
+        fcd_buf_addc(b, '}');
+        return rc != 0 || b->failed ? -1 : 0;
+    }
+    if (json_object_is_type(v, json_type_array)) {
+        size_t n = json_object_array_length(v);
+        fcd_buf_addc(b, '[');
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0)
+                fcd_buf_addc(b, ',');
+            if (fcd_json_canonical(b, json_object_array_get_idx(v, i), depth + 1) != 0)
+                return -1;
+        }
+        fcd_buf_addc(b, ']');
+        return b->failed ? -1 : 0;
+    }
+    return fcd_json_write(b, v, 0);
+}
