@@ -78,8 +78,9 @@ json_object *fcd_json_parse(const char *text, size_t len, int max_depth,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    /* Strict mode refuses what browsers never send (comments, single
-     * quotes, trailing commas) so garbage is caught early. */
+    /* Strict mode refuses what browsers never send (comments, trailing
+     * commas, bare words) so garbage is caught early; json-c still takes
+     * single-quoted strings, which is harmless. */
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     json_object *v = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error e = json_tokener_get_error(tok);
