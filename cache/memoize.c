@@ -1,0 +1,996 @@
+/*
+ * cache/memoize.c - memoized calls over any backend: keys, the value
+ * format, chunking, single-flight and fail-open.
+ *
+ * Value format (all integers little-endian):
+ *     0  "FCDM"                    8  raw length (u64, after decompression)
+ *     4  format (1)                16 stored length (u64, bytes after header)
+ *     5  flags: 1 lz4, 2 manifest  24 BLAKE2b-128 of the stored bytes
+ *     6  zero (u16)                40 stored bytes
+ * A value whose header and stored bytes exceed the backend's item limit is
+ * stored as chunks of item_max bytes under keys <key>:c<nonce>:<i>, then a
+ * manifest under <key> (flag 2) whose stored bytes are:
+ *     0 nonce (8 random bytes)     16 chunk size (u64)
+ *     8 chunk count (u32)          24 body length (u64)
+ *    12 zero (u32)                 32 BLAKE2b-128 of the body
+ * Chunks are written before their manifest, and a fresh nonce per write
+ * means a reader holding an old manifest reads the old chunks or misses,
+ * never a mix.  Any missing chunk, length or checksum mismatch is a miss
+ * (a corrupt entry is also deleted and counted as an error).
+ *
+ * Hit path: one get for the generation, one for the entry; the entry's
+ * buffer is the result (no copy) unless it was compressed or chunked.
+ *
+ * Single-flight: a miss takes the key's lock (fcd_cache_lock: add with a
+ * TTL, or flock for files), looks once more (the holder before us may have
+ * just finished), computes, stores, unlocks.  A miss that finds the lock
+ * held sleeps with exponential backoff and jitter (FCD_MEMO_BACKOFF_*),
+ * looking for the value and trying the lock again, until settings.wait_ms;
+ * then it computes itself.  Any backend failure on the way computes locally
+ * and returns DECLINED with the backend's message.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lz4.h>
+#include <sodium.h>
+
+#include "cache/memoize.h"
+#include "cache/stats.h"
+
+#define FLAG_LZ4 1u
+#define FLAG_MANIFEST 2u
+#define MANIFEST_LEN 48
+#define CKSUM_LEN 16
+#define DIGEST_LEN 32
+
+_Static_assert(FCD_MEMO_KEY_LEN_MAX <= FCD_CACHE_KEY_MAX, "memoize keys must fit memcached's");
+
+/* ---- little helpers ------------------------------------------------------ */
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void checksum(unsigned char out[CKSUM_LEN], const void *p, size_t n)
+{
+    crypto_generichash(out, CKSUM_LEN, p, n, NULL, 0);
+}
+
+static void hex64(uint64_t v, char out[17])
+{
+    static const char hex[] = "0123456789abcdef";
+
+    for (int i = 15; i >= 0; i--, v >>= 4)
+        out[i] = hex[v & 15];
+    out[16] = '\0';
+}
+
+static bool unhex64(const char *p, size_t n, uint64_t *v)
+{
+    *v = 0;
+    if (n != 16)
+        return false;
+    for (size_t i = 0; i < 16; i++) {
+        int d = p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10 : -1;
+        if (d < 0)
+            return false;
+        *v = *v << 4 | (unsigned)d;
+    }
+    return true;
+}
+
+/* Copy `s` into out keeping [A-Za-z0-9._-], other bytes as '_', at most
+ * max bytes.  Cosmetic: uniqueness comes from the digest. */
+static size_t shown(char *out, const char *s, size_t max)
+{
+    size_t n = 0;
+
+    for (; s && s[n] && n < max; n++) {
+        char ch = s[n];
+        out[n] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                         ch == '.' || ch == '-' || ch == '_'
+                     ? ch
+                     : '_';
+    }
+    return n;
+}
+
+static void hash_str(crypto_generichash_state *h, const char *s)
+{
+    unsigned char len[8];
+    size_t n = s ? strlen(s) : 0;
+
+    /* Length-prefixed, so ("ab","c") and ("a","bc") differ. */
+    put_u64(len, n);
+    crypto_generichash_update(h, len, sizeof len);
+    crypto_generichash_update(h, (const unsigned char *)s, n);
+}
+
+/* ---- canonical JSON ------------------------------------------------------ */
+
+/* Canonical text goes to a buffer, or into a hash through a small staging
+ * buffer (no allocation on the request path). */
+struct sink {
+    crypto_generichash_state *h; /* hashing, or NULL: buffering */
+    char *buf;
+    size_t len, cap;
+    bool oom;
+    unsigned char stage[512];
+    size_t staged;
+};
+
+static void emit(struct sink *s, const void *p, size_t n)
+{
+    if (s->h) {
+        if (s->staged + n > sizeof s->stage) {
+            crypto_generichash_update(s->h, s->stage, s->staged);
+            s->staged = 0;
+            if (n > sizeof s->stage) {
+                crypto_generichash_update(s->h, p, n);
+                return;
+            }
+        }
+        memcpy(s->stage + s->staged, p, n);
+        s->staged += n;
+        return;
+    }
+    if (s->oom)
+        return;
+    if (n + 1 > s->cap - s->len) {
+        size_t ncap = s->cap ? s->cap : 64;
+        char *nb;
+        while (ncap - s->len < n + 1) {
+            if (ncap > SIZE_MAX / 2) {
+                s->oom = true;
+                return;
+            }
+            ncap *= 2;
+        }
+        nb = realloc(s->buf, ncap);
+        if (!nb) {
+            s->oom = true;
+            return;
+        }
+        s->buf = nb;
+        s->cap = ncap;
+    }
+    memcpy(s->buf + s->len, p, n);
+    s->len += n;
+    s->buf[s->len] = '\0';
+}
+
+static void emit_str(struct sink *s, const char *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t run = 0;
+
+    emit(s, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        char esc[6];
+        if (ch >= 0x20 && ch != 0x7f && ch != '"' && ch != '\\')
+            continue;
+        emit(s, p + run, i - run);
+        run = i + 1;
+        if (ch == '"' || ch == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)ch;
+            emit(s, esc, 2);
+        } else {
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[ch >> 4];
+            esc[5] = hex[ch & 15];
+            emit(s, esc, 6);
+        }
+    }
+    emit(s, p + run, n - run);
+    emit(s, "\"", 1);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int canon(struct sink *s, json_object *o, int depth)
+{
+    char num[40];
+    int n;
+
+    if (depth > FCD_MEMO_JSON_DEPTH_MAX)
+        return -1;
+    switch (json_object_get_type(o)) {
+    case json_type_null:
+        emit(s, "null", 4);
+        break;
+    case json_type_boolean:
+        if (json_object_get_boolean(o))
+            emit(s, "true", 4);
+        else
+            emit(s, "false", 5);
+        break;
+    case json_type_int: {
+        int64_t v = json_object_get_int64(o);
+        /* json-c keeps values above INT64_MAX as uint64. */
+        if (v == INT64_MAX)
+            n = snprintf(num, sizeof num, "%llu", (unsigned long long)json_object_get_uint64(o));
+        else
+            n = snprintf(num, sizeof num, "%lld", (long long)v);
+        emit(s, num, (size_t)n);
+        break;
+    }
+    case json_type_double: {
+        double d = json_object_get_double(o);
+        if (isnan(d))
+            n = snprintf(num, sizeof num, "NaN");
+        else if (isinf(d))
+            n = snprintf(num, sizeof num, d > 0 ? "Infinity" : "-Infinity");
+        else if (d > -9007199254740992.0 && d < 9007199254740992.0 && d == (double)(long long)d)
+            n = snprintf(num, sizeof num, "%lld", (long long)d);
+        else
+            n = snprintf(num, sizeof num, "%.17g", d);
+        emit(s, num, (size_t)n);
+        break;
+    }
+    case json_type_string:
+        emit_str(s, json_object_get_string(o), (size_t)json_object_get_string_len(o));
+        break;
+    case json_type_array: {
+        size_t len = json_object_array_length(o);
+        emit(s, "[", 1);
+        for (size_t i = 0; i < len; i++) {
+            if (i)
+                emit(s, ",", 1);
+            if (canon(s, json_object_array_get_idx(o, i), depth + 1) < 0)
+                return -1;
+        }
+        emit(s, "]", 1);
+        break;
+    }
+    case json_type_object: {
+        size_t len = (size_t)json_object_object_length(o), i = 0;
+        const char *small[16], **keys = small;
+        int rc = 0;
+
+        if (len > sizeof small / sizeof small[0]) {
+            keys = len > SIZE_MAX / sizeof *keys ? NULL : malloc(len * sizeof *keys);
+            if (!keys)
+                return -2;
+        }
+        json_object_object_foreach(o, k, v)
+        {
+            (void)v;
+            if (i < len)
+                keys[i++] = k;
+        }
+        qsort(keys, i, sizeof *keys, key_cmp);
+        emit(s, "{", 1);
+        for (size_t j = 0; j < i && rc == 0; j++) {
+            if (j)
+                emit(s, ",", 1);
+            emit_str(s, keys[j], strlen(keys[j]));
+            emit(s, ":", 1);
+            rc = canon(s, json_object_object_get(o, keys[j]), depth + 1);
+        }
+        emit(s, "}", 1);
+        if (keys != small)
+            free(keys);
+        return rc;
+    }
+    }
+    return 0;
+}
+
+fcd_cache_status_t fcd_memo_canonical_json(json_object *obj, char **out, size_t *len)
+{
+    struct sink s = {0};
+
+    *out = NULL;
+    *len = 0;
+    if (canon(&s, obj, 0) < 0 || s.oom) {
+        free(s.buf);
+        return FCD_CACHE_ERROR;
+    }
+    if (!s.buf) {
+        s.buf = malloc(1);
+        if (!s.buf)
+            return FCD_CACHE_ERROR;
+        s.buf[0] = '\0';
+    }
+    *out = s.buf;
+    *len = s.len;
+    return FCD_CACHE_OK;
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+/* A call's arguments: bytes, or a JSON value hashed in canonical form. */
+struct args {
+    const void *bytes;
+    size_t len;
+    json_object *json;
+    bool is_json;
+};
+
+/* The entry key; 0 on failure (NULL names, or JSON too deep / no memory). */
+static size_t make_key(const char *app, const char *fn, const char *version, uint64_t gen,
+                       const struct args *a, char key[FCD_MEMO_KEY_BUF])
+{
+    crypto_generichash_state h;
+    unsigned char digest[DIGEST_LEN], g[8];
+    size_t n = 0;
+
+    if (!app || !fn)
+        return 0;
+    crypto_generichash_init(&h, NULL, 0, DIGEST_LEN);
+    crypto_generichash_update(&h, (const unsigned char *)"fcdash-memo-1", 14);
+    hash_str(&h, app);
+    hash_str(&h, fn);
+    hash_str(&h, version);
+    put_u64(g, gen);
+    crypto_generichash_update(&h, g, sizeof g);
+    if (a->is_json) {
+        struct sink s = {.h = &h};
+        crypto_generichash_update(&h, (const unsigned char *)"j", 1);
+        if (canon(&s, a->json, 0) < 0)
+            return 0;
+        crypto_generichash_update(&h, s.stage, s.staged);
+    } else {
+        crypto_generichash_update(&h, (const unsigned char *)"b", 1);
+        crypto_generichash_update(&h, a->bytes, a->len);
+    }
+    crypto_generichash_final(&h, digest, sizeof digest);
+
+    memcpy(key, "fcd:", 4);
+    n = 4;
+    n += shown(key + n, app, FCD_CACHE_APP_MAX);
+    key[n++] = ':';
+    n += shown(key + n, fn, FCD_MEMO_FN_SHOWN);
+    key[n++] = ':';
+    n += shown(key + n, version, FCD_MEMO_VERSION_SHOWN);
+    key[n++] = ':';
+    sodium_bin2base64(key + n, FCD_MEMO_KEY_BUF - n, digest, sizeof digest,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return n + strlen(key + n);
+}
+
+size_t fcd_memo_key(const char *app, const char *fn, const char *version, uint64_t gen,
+                    const void *args, size_t args_len, char key[FCD_MEMO_KEY_BUF])
+{
+    struct args a = {.bytes = args, .len = args_len};
+
+    if (sodium_init() < 0)
+        return 0;
+    return make_key(app, fn, version, gen, &a, key);
+}
+
+/* The key holding fn's generation: no version in it (forget_all spans
+ * versions), a digest of the full names for uniqueness. */
+static void gen_key(const char *app, const char *fn, char key[FCD_MEMO_KEY_BUF])
+{
+    crypto_generichash_state h;
+    unsigned char digest[16];
+    size_t n;
+
+    crypto_generichash_init(&h, NULL, 0, sizeof digest);
+    crypto_generichash_update(&h, (const unsigned char *)"fcdash-gen-1", 13);
+    hash_str(&h, app);
+    hash_str(&h, fn);
+    crypto_generichash_final(&h, digest, sizeof digest);
+    memcpy(key, "fcd:", 4);
+    n = 4;
+    n += shown(key + n, app, FCD_CACHE_APP_MAX);
+    key[n++] = ':';
+    n += shown(key + n, fn, FCD_MEMO_FN_SHOWN);
+    memcpy(key + n, ":gen:", 5);
+    n += 5;
+    sodium_bin2base64(key + n, FCD_MEMO_KEY_BUF - n, digest, sizeof digest,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static void chunk_key(const char *key, const unsigned char nonce[8], uint32_t i,
+                      char out[FCD_MEMO_KEY_BUF])
+{
+    char hex[17];
+
+    sodium_bin2hex(hex, sizeof hex, nonce, 8);
+    snprintf(out, FCD_MEMO_KEY_BUF, "%s:c%s:%u", key, hex, (unsigned)i);
+}
+
+static uint64_t random_gen(void)
+{
+    uint64_t g;
+
+    do
+        randombytes_buf(&g, sizeof g);
+    while (g == 0);
+    return g;
+}
+
+/* fn's current generation, creating one if there is none. */
+static fcd_cache_status_t get_gen(fcd_cache_t *c, const char *fn, uint64_t *gen)
+{
+    char key[FCD_MEMO_KEY_BUF], hex[17];
+    fcd_cache_status_t st;
+    void *val;
+    size_t len;
+
+    gen_key(c->app, fn, key);
+    for (int round = 0; round < 2; round++) {
+        st = fcd_cache_get(c, key, &val, &len);
+        if (st == FCD_CACHE_OK) {
+            bool ok = unhex64(val, len, gen);
+            free(val);
+            if (ok)
+                return FCD_CACHE_OK;
+            /* Unreadable: replace it, which invalidates fn (safe). */
+            *gen = random_gen();
+            hex64(*gen, hex);
+            return fcd_cache_set(c, key, hex, 16, 0);
+        }
+        if (st != FCD_CACHE_MISS)
+            return st;
+        /* No expiry: the generation must outlive every entry it guards. */
+        *gen = random_gen();
+        hex64(*gen, hex);
+        st = fcd_cache_add(c, key, hex, 16, 0);
+        if (st != FCD_CACHE_MISS)
+            return st;
+        /* Another process added one first: read it. */
+    }
+    return fcd_cache_fail(c, FCD_CACHE_DECLINED, "memoize: generation key %s keeps vanishing", key);
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+static void put_header(unsigned char *h, unsigned flags, uint64_t raw, const unsigned char *stored,
+                       size_t slen)
+{
+    memcpy(h, "FCDM", 4);
+    h[4] = FCD_MEMO_FORMAT;
+    h[5] = (unsigned char)flags;
+    h[6] = h[7] = 0;
+    put_u64(h + 8, raw);
+    put_u64(h + 16, slen);
+    checksum(h + 24, stored, slen);
+}
+
+/* Outcome of load() besides the cache statuses: a corrupt entry. */
+#define LOAD_CORRUPT 100
+
+/*
+ * Read and decode `key` into res (data, len, mem).  Returns FCD_CACHE_OK,
+ * FCD_CACHE_MISS, LOAD_CORRUPT, or the backend's DECLINED/ERROR.
+ */
+static int load(fcd_cache_t *c, const char *key, fcd_memo_result_t *res)
+{
+    const fcd_cache_settings_t *set = &c->settings;
+    unsigned char *v, *body, sum[CKSUM_LEN];
+    size_t vlen, blen;
+    uint64_t raw, slen;
+    unsigned flags;
+    void *vp;
+    int st = fcd_cache_get(c, key, &vp, &vlen);
+
+    if (st != FCD_CACHE_OK)
+        return st;
+    v = vp;
+    if (vlen < FCD_MEMO_HDR || memcmp(v, "FCDM", 4) != 0 || v[4] != FCD_MEMO_FORMAT)
+        goto corrupt;
+    flags = v[5];
+    raw = get_u64(v + 8);
+    slen = get_u64(v + 16);
+    if ((flags & ~(FLAG_LZ4 | FLAG_MANIFEST)) || slen != vlen - FCD_MEMO_HDR)
+        goto corrupt;
+    checksum(sum, v + FCD_MEMO_HDR, vlen - FCD_MEMO_HDR);
+    if (sodium_memcmp(sum, v + 24, CKSUM_LEN) != 0)
+        goto corrupt;
+    if (raw > set->value_max) {
+        /* Written by a worker with a larger bound: not ours to read. */
+        free(v);
+        return FCD_CACHE_MISS;
+    }
+    body = v + FCD_MEMO_HDR;
+    blen = vlen - FCD_MEMO_HDR;
+
+    if (flags & FLAG_MANIFEST) {
+        const unsigned char *m = body;
+        uint32_t nchunks;
+        uint64_t csize, total;
+        unsigned char *all;
+
+        if (blen != MANIFEST_LEN)
+            goto corrupt;
+        nchunks = get_u32(m + 8);
+        csize = get_u64(m + 16);
+        total = get_u64(m + 24);
+        if (total > set->value_max) {
+            free(v);
+            return FCD_CACHE_MISS;
+        }
+        /* total is now bounded by value_max (< 2^33), so no overflow. */
+        if (csize == 0 || csize > total + csize || nchunks == 0 ||
+            nchunks > FCD_MEMO_CHUNKS_MAX || (total + csize - 1) / csize != nchunks)
+            goto corrupt;
+        all = malloc(total ? (size_t)total : 1);
+        if (!all) {
+            free(v);
+            return fcd_cache_fail(c, FCD_CACHE_ERROR, "memoize: out of memory for %llu bytes",
+                                  (unsigned long long)total);
+        }
+        for (uint32_t i = 0; i < nchunks; i++) {
+            char ck[FCD_MEMO_KEY_BUF];
+            size_t off = (size_t)(i * csize), want = (size_t)(total - off < csize ? total - off : csize), clen;
+            void *cv;
+            chunk_key(key, m, i, ck);
+            st = fcd_cache_get(c, ck, &cv, &clen);
+            if (st == FCD_CACHE_OK && clen != want) {
+                free(cv);
+                st = FCD_CACHE_MISS;
+            }
+            if (st != FCD_CACHE_OK) {
+                /* All or nothing: a chunk evicted or expired is a miss. */
+                free(all);
+                free(v);
+                return st;
+            }
+            memcpy(all + off, cv, want);
+            free(cv);
+        }
+        checksum(sum, all, (size_t)total);
+        if (sodium_memcmp(sum, m + 32, CKSUM_LEN) != 0) {
+            free(all);
+            goto corrupt;
+        }
+        free(v);
+        v = all;
+        body = all;
+        blen = (size_t)total;
+    }
+
+    if (flags & FLAG_LZ4) {
+        unsigned char *out;
+        int n;
+        if (raw > INT_MAX || blen > INT_MAX)
+            goto corrupt;
+        out = malloc(raw ? (size_t)raw : 1);
+        if (!out) {
+            free(v);
+            return fcd_cache_fail(c, FCD_CACHE_ERROR, "memoize: out of memory for %llu bytes",
+                                  (unsigned long long)raw);
+        }
+        n = LZ4_decompress_safe((const char *)body, (char *)out, (int)blen, (int)raw);
+        if (n < 0 || (uint64_t)n != raw) {
+            free(out);
+            goto corrupt;
+        }
+        free(v);
+        v = out;
+        body = out;
+        blen = (size_t)raw;
+    } else if (raw != blen) {
+        goto corrupt;
+    }
+    res->mem = v;
+    res->data = blen ? body : NULL;
+    res->len = blen;
+    return FCD_CACHE_OK;
+
+corrupt:
+    free(v);
+    return LOAD_CORRUPT;
+}
+
+/* Outcome of store_value() besides the cache statuses: too large. */
+#define STORE_TOO_LARGE 101
+
+static fcd_cache_status_t put_item(fcd_cache_t *c, const char *key, unsigned flags, uint64_t raw,
+                                   unsigned char *buf, size_t slen, unsigned ttl)
+{
+    put_header(buf, flags, raw, buf + FCD_MEMO_HDR, slen);
+    return fcd_cache_set(c, key, buf, FCD_MEMO_HDR + slen, ttl);
+}
+
+/* Encode and store a value (see top of file).  Returns FCD_CACHE_OK,
+ * STORE_TOO_LARGE, or the backend's DECLINED/ERROR. */
+static int store_value(fcd_cache_t *c, const char *key, const void *data, size_t len,
+                       unsigned ttl)
+{
+    const fcd_cache_settings_t *set = &c->settings;
+    const unsigned char *body = data;
+    unsigned char *buf = NULL;
+    size_t blen = len;
+    unsigned flags = 0;
+    int st;
+
+    if (len > set->value_max)
+        return STORE_TOO_LARGE;
+    if (set->item_max < FCD_MEMO_HDR + MANIFEST_LEN + 1)
+        return fcd_cache_fail(c, FCD_CACHE_DECLINED,
+                              "memoize: item_max %zu is too small for a manifest", set->item_max);
+    if (len >= set->compress_min && len > 0 && len <= (size_t)LZ4_MAX_INPUT_SIZE) {
+        int bound = LZ4_compressBound((int)len), n;
+        buf = malloc(FCD_MEMO_HDR + (size_t)bound);
+        if (buf) {
+            n = LZ4_compress_default(data, (char *)buf + FCD_MEMO_HDR, (int)len, bound);
+            if (n > 0 && (size_t)n < len) {
+                body = buf + FCD_MEMO_HDR;
+                blen = (size_t)n;
+                flags |= FLAG_LZ4;
+            } else {
+                free(buf);
+                buf = NULL;
+            }
+        }
+        /* No memory to compress: store it as it is. */
+    }
+
+    if (blen <= set->item_max - FCD_MEMO_HDR) {
+        if (!buf) {
+            buf = malloc(FCD_MEMO_HDR + blen);
+            if (!buf)
+                return fcd_cache_fail(c, FCD_CACHE_ERROR, "memoize: out of memory for %zu bytes",
+                                      blen);
+            if (blen)
+                memcpy(buf + FCD_MEMO_HDR, body, blen);
+        }
+        st = put_item(c, key, flags, len, buf, blen, ttl);
+    } else {
+        unsigned char man[FCD_MEMO_HDR + MANIFEST_LEN];
+        size_t csize = set->item_max;
+        uint64_t nchunks = (blen + csize - 1) / csize;
+        unsigned cttl = ttl ? fcd_cache_ttl(ttl) + FCD_MEMO_CHUNK_TTL_MARGIN : 0;
+
+        if (nchunks > FCD_MEMO_CHUNKS_MAX) {
+            free(buf);
+            return STORE_TOO_LARGE;
+        }
+        randombytes_buf(man + FCD_MEMO_HDR, 8);
+        put_u32(man + FCD_MEMO_HDR + 8, (uint32_t)nchunks);
+        put_u32(man + FCD_MEMO_HDR + 12, 0);
+        put_u64(man + FCD_MEMO_HDR + 16, csize);
+        put_u64(man + FCD_MEMO_HDR + 24, blen);
+        checksum(man + FCD_MEMO_HDR + 32, body, blen);
+        st = FCD_CACHE_OK;
+        for (uint32_t i = 0; i < nchunks && st == FCD_CACHE_OK; i++) {
+            char ck[FCD_MEMO_KEY_BUF];
+            size_t off = (size_t)i * csize;
+            chunk_key(key, man + FCD_MEMO_HDR, i, ck);
+            st = fcd_cache_set(c, ck, body + off, blen - off < csize ? blen - off : csize, cttl);
+        }
+        if (st == FCD_CACHE_OK) {
+            st = put_item(c, key, flags | FLAG_MANIFEST, len, man, MANIFEST_LEN, ttl);
+            if (st == FCD_CACHE_OK)
+                fcd_cache_stats_add(c->stats, FCD_CACHE_C_CHUNKED, 1);
+        }
+    }
+    free(buf);
+    return st;
+}
+
+/* ---- the call ------------------------------------------------------------ */
+
+static void set_msg(fcd_memo_result_t *res, const char *fmt, ...) FCD_CACHE_PRINTF(2, 3);
+
+static void set_msg(fcd_memo_result_t *res, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(res->msg, sizeof res->msg, fmt, ap);
+    va_end(ap);
+}
+
+/* Why the cache was not used, for res->msg: the backend's last message. */
+static const char *why(const fcd_cache_t *c)
+{
+    return c->err[0] ? c->err : "cache unavailable";
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+    /* A signal cuts the sleep short; the caller's loop checks its clock. */
+    nanosleep(&ts, NULL);
+}
+
+/*
+ * Run the compute function into res.  `store`: also store the result under
+ * `key`.  `degraded`: the message already in res (the cache's fault) makes
+ * the outcome DECLINED whatever happens here.
+ */
+static fcd_cache_status_t compute(fcd_cache_t *c, const char *fn, const char *key, unsigned ttl,
+                                  fcd_memo_compute_fn fnp, void *ctx, bool store, bool degraded,
+                                  fcd_memo_result_t *res)
+{
+    char err[FCD_CACHE_ERR_MAX] = "";
+    void *out = NULL;
+    size_t len = 0;
+    fcd_cache_status_t st;
+    int sst;
+
+    fcd_cache_stats_add(c->stats, FCD_CACHE_C_MISSES, 1);
+    fcd_cache_stats_add(c->stats, FCD_CACHE_C_COMPUTES, 1);
+    st = fnp(ctx, &out, &len, err, sizeof err);
+    if (st != FCD_CACHE_OK && st != FCD_CACHE_DECLINED) {
+        free(out);
+        set_msg(res, "%s: %s", fn, err[0] ? err : "compute function failed");
+        return FCD_CACHE_ERROR;
+    }
+    if (len > 0 && !out) {
+        set_msg(res, "%s: compute function returned %zu bytes at NULL", fn, len);
+        return FCD_CACHE_ERROR;
+    }
+    res->mem = out;
+    res->data = len ? out : NULL;
+    res->len = len;
+    res->source = FCD_MEMO_LOCAL;
+    if (st == FCD_CACHE_DECLINED || !store)
+        return degraded ? FCD_CACHE_DECLINED : FCD_CACHE_OK;
+
+    sst = store_value(c, key, out, len, ttl);
+    if (sst == FCD_CACHE_OK) {
+        res->source = FCD_MEMO_COMPUTED;
+        return degraded ? FCD_CACHE_DECLINED : FCD_CACHE_OK;
+    }
+    if (sst == STORE_TOO_LARGE) {
+        fcd_cache_stats_add(c->stats, FCD_CACHE_C_UNCACHED, 1);
+        set_msg(res,
+                "memoize %s: result of %zu bytes is over the cacheable maximum (value_max %zu "
+                "bytes, %u chunks); returned uncached",
+                fn, len, c->settings.value_max, FCD_MEMO_CHUNKS_MAX);
+        return FCD_CACHE_DECLINED;
+    }
+    if (!degraded)
+        set_msg(res, "memoize %s: result not stored: %s", fn, why(c));
+    return FCD_CACHE_DECLINED;
+}
+
+/* The cache failed before a value was found: compute here, don't store. */
+static fcd_cache_status_t fail_open(fcd_cache_t *c, const char *fn, fcd_memo_compute_fn fnp,
+                                    void *ctx, fcd_memo_result_t *res)
+{
+    set_msg(res, "memoize %s: computed without the cache: %s", fn, why(c));
+    return compute(c, fn, NULL, 0, fnp, ctx, false, true, res);
+}
+
+/* Found: count it and say where it came from. */
+static fcd_cache_status_t found(fcd_cache_t *c, fcd_memo_source_t source, fcd_memo_result_t *res)
+{
+    fcd_cache_stats_add(c->stats, FCD_CACHE_C_HITS, 1);
+    res->source = source;
+    return FCD_CACHE_OK;
+}
+
+/* load(), with a corrupt entry deleted and counted, then seen as a miss. */
+static int lookup(fcd_cache_t *c, const char *key, fcd_memo_result_t *res)
+{
+    int st = load(c, key, res);
+
+    if (st == LOAD_CORRUPT) {
+        fcd_cache_stats_add(c->stats, FCD_CACHE_C_ERRORS, 1);
+        fcd_cache_delete(c, key);
+        st = FCD_CACHE_MISS;
+    }
+    return st;
+}
+
+/* We hold the lock: look once more, else compute and store; unlock. */
+static fcd_cache_status_t locked(fcd_cache_t *c, const char *fn, const char *key, unsigned ttl,
+                                 fcd_memo_compute_fn fnp, void *ctx, fcd_cache_lock_t *lk,
+                                 fcd_memo_source_t if_found, fcd_memo_result_t *res)
+{
+    fcd_cache_status_t st;
+    int ls = lookup(c, key, res);
+
+    if (ls == FCD_CACHE_OK) {
+        fcd_cache_unlock(c, lk);
+        return found(c, if_found, res);
+    }
+    if (ls != FCD_CACHE_MISS) {
+        /* Keep the backend's message before unlock overwrites it. */
+        set_msg(res, "memoize %s: computed without the cache: %s", fn, why(c));
+        fcd_cache_unlock(c, lk);
+        return compute(c, fn, NULL, 0, fnp, ctx, false, true, res);
+    }
+    st = compute(c, fn, key, ttl, fnp, ctx, true, false, res);
+    fcd_cache_unlock(c, lk);
+    return st;
+}
+
+static fcd_cache_status_t call(fcd_cache_t *c, const char *fn, const char *version,
+                               const struct args *a, unsigned ttl, fcd_memo_compute_fn fnp,
+                               void *ctx, fcd_memo_result_t *res)
+{
+    char key[FCD_MEMO_KEY_BUF], lkey[FCD_MEMO_KEY_BUF];
+    fcd_cache_lock_t lk = {0};
+    uint64_t gen;
+    int64_t deadline;
+    unsigned delay = FCD_MEMO_BACKOFF_MIN_MS;
+    int st;
+
+    memset(res, 0, sizeof *res);
+    if (!fn || !fnp) {
+        set_msg(res, "memoize: no function name or compute function");
+        return FCD_CACHE_ERROR;
+    }
+    if (c->ops->stores_nothing)
+        return compute(c, fn, NULL, 0, fnp, ctx, false, false, res);
+
+    if (get_gen(c, fn, &gen) != FCD_CACHE_OK)
+        return fail_open(c, fn, fnp, ctx, res);
+    if (make_key(c->app, fn, version, gen, a, key) == 0) {
+        set_msg(res, "memoize %s: arguments nest deeper than %d levels, or out of memory", fn,
+                FCD_MEMO_JSON_DEPTH_MAX);
+        return FCD_CACHE_ERROR;
+    }
+    st = lookup(c, key, res);
+    if (st == FCD_CACHE_OK)
+        return found(c, FCD_MEMO_HIT, res);
+    if (st != FCD_CACHE_MISS)
+        return fail_open(c, fn, fnp, ctx, res);
+
+    memcpy(lkey, key, strlen(key));
+    memcpy(lkey + strlen(key), ":lock", 6);
+    st = fcd_cache_lock(c, lkey, c->settings.lock_ttl, &lk);
+    if (st == FCD_CACHE_OK)
+        return locked(c, fn, key, ttl, fnp, ctx, &lk, FCD_MEMO_HIT, res);
+    if (st != FCD_CACHE_MISS)
+        return fail_open(c, fn, fnp, ctx, res);
+
+    /* Another process computes: wait for its value, bounded. */
+    fcd_cache_stats_add(c->stats, FCD_CACHE_C_LOCK_WAITS, 1);
+    deadline = now_ms() + c->settings.wait_ms;
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        unsigned nap = delay + randombytes_uniform(delay / 2 + 1);
+
+        if (left <= 0)
+            break;
+        sleep_ms(nap < left ? nap : (unsigned)left);
+        if (delay < FCD_MEMO_BACKOFF_MAX_MS)
+            delay = delay * 2 < FCD_MEMO_BACKOFF_MAX_MS ? delay * 2 : FCD_MEMO_BACKOFF_MAX_MS;
+
+        st = lookup(c, key, res);
+        if (st == FCD_CACHE_OK)
+            return found(c, FCD_MEMO_WAITED, res);
+        if (st != FCD_CACHE_MISS)
+            return fail_open(c, fn, fnp, ctx, res);
+        /* The holder finished without storing (too large, failed) or died
+         * and its lock expired: take over. */
+        st = fcd_cache_lock(c, lkey, c->settings.lock_ttl, &lk);
+        if (st == FCD_CACHE_OK)
+            return locked(c, fn, key, ttl, fnp, ctx, &lk, FCD_MEMO_WAITED, res);
+        if (st != FCD_CACHE_MISS)
+            return fail_open(c, fn, fnp, ctx, res);
+    }
+    set_msg(res, "memoize %s: waited %u ms for another process computing the same call; computed "
+                 "here",
+            fn, c->settings.wait_ms);
+    return compute(c, fn, key, ttl, fnp, ctx, true, true, res);
+}
+
+fcd_cache_status_t fcd_memo_call(fcd_cache_t *c, const char *fn, const char *version,
+                                 const void *args, size_t args_len, unsigned ttl,
+                                 fcd_memo_compute_fn compute_fn, void *ctx, fcd_memo_result_t *res)
+{
+    struct args a = {.bytes = args, .len = args_len};
+
+    if (args_len > 0 && !args) {
+        memset(res, 0, sizeof *res);
+        set_msg(res, "memoize: NULL arguments");
+        return FCD_CACHE_ERROR;
+    }
+    return call(c, fn, version, &a, ttl, compute_fn, ctx, res);
+}
+
+fcd_cache_status_t fcd_memo_call_json(fcd_cache_t *c, const char *fn, const char *version,
+                                      json_object *args, unsigned ttl,
+                                      fcd_memo_compute_fn compute_fn, void *ctx,
+                                      fcd_memo_result_t *res)
+{
+    struct args a = {.json = args, .is_json = true};
+
+    return call(c, fn, version, &a, ttl, compute_fn, ctx, res);
+}
+
+void fcd_memo_release(fcd_memo_result_t *res)
+{
+    if (!res)
+        return;
+    free(res->mem);
+    res->mem = NULL;
+    res->data = NULL;
+    res->len = 0;
+}
+
+static fcd_cache_status_t forget(fcd_cache_t *c, const char *fn, const char *version,
+                                 const struct args *a)
+{
+    char key[FCD_MEMO_KEY_BUF];
+    uint64_t gen;
+    fcd_cache_status_t st;
+
+    c->err[0] = '\0';
+    if (!fn)
+        return fcd_cache_fail(c, FCD_CACHE_ERROR, "memoize: no function name");
+    if (c->ops->stores_nothing)
+        return FCD_CACHE_MISS;
+    if ((st = get_gen(c, fn, &gen)) != FCD_CACHE_OK)
+        return st;
+    if (make_key(c->app, fn, version, gen, a, key) == 0)
+        return fcd_cache_fail(c, FCD_CACHE_ERROR, "memoize %s: arguments too deep", fn);
+    /* Deleting the manifest is enough: its chunks are unreachable and
+     * expire with their TTL. */
+    return fcd_cache_delete(c, key);
+}
+
+fcd_cache_status_t fcd_memo_forget(fcd_cache_t *c, const char *fn, const char *version,
+                                   const void *args, size_t args_len)
+{
+    struct args a = {.bytes = args, .len = args_len};
+
+    return forget(c, fn, version, &a);
+}
+
+fcd_cache_status_t fcd_memo_forget_json(fcd_cache_t *c, const char *fn, const char *version,
+                                        json_object *args)
+{
+    struct args a = {.json = args, .is_json = true};
+
+    return forget(c, fn, version, &a);
+}
+
+fcd_cache_status_t fcd_memo_forget_all(fcd_cache_t *c, const char *fn)
+{
+    char key[FCD_MEMO_KEY_BUF], hex[17];
+
+    c->err[0] = '\0';
+    if (!fn)
+        return fcd_cache_fail(c, FCD_CACHE_ERROR, "memoize: no function name");
+    if (c->ops->stores_nothing)
+        return FCD_CACHE_OK;
+    gen_key(c->app, fn, key);
+    hex64(random_gen(), hex);
+    return fcd_cache_set(c, key, hex, 16, 0);
+}
