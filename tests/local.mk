@@ -21,7 +21,8 @@ AM_TESTS_ENVIRONMENT = FCDASH_BUILDDIR='$(abs_top_builddir)'; FCDASH_SRCDIR='$(a
 
 PY_TESTS = \
 	tests/integration/test_protocol.py \
-	tests/integration/test_scores.py
+	tests/integration/test_scores.py \
+	tests/integration/test_runtime.py
 TESTS += $(PY_TESTS)
 
 EXTRA_DIST += $(PY_TESTS) tests/lib/harness.py
