@@ -1,0 +1,1 @@
+# cache/session.mk: signed session ids (see cache/SESSION.md)
