@@ -377,7 +377,8 @@ static void prune(fcd_cache_t *c, const char *keep)
             v[n].ttl = true;
             n++;
         } else if (strncmp(nm, ".tmp-", 5) == 0 || is_name(nm, 'l')) {
-            if (fstatat(f->dirfd, nm, &sb, AT_SYMLINK_NOFOLLOW) < 0 || now - sb.st_mtime < FS_STALE_S)
+            if (fstatat(f->dirfd, nm, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+                now - sb.st_mtime < FS_STALE_S)
                 continue;
             if (nm[0] == '.') {
                 unlinkat(f->dirfd, nm, 0);

@@ -168,7 +168,8 @@ static fcd_cache_status_t setup(fcd_cache_t *c, struct mc *m)
             rc = memcached_server_add(mc, m->servers[i].host, (in_port_t)m->servers[i].port);
     }
     if (rc != MEMCACHED_SUCCESS) {
-        fcd_cache_fail(c, FCD_CACHE_ERROR, "memcached set-up: %s", memcached_last_error_message(mc));
+        fcd_cache_fail(c, FCD_CACHE_ERROR, "memcached set-up: %s",
+                       memcached_last_error_message(mc));
         memcached_free(mc);
         return FCD_CACHE_ERROR;
     }

@@ -102,7 +102,11 @@ static bool unhex64(const char *p, size_t n, uint64_t *v)
     if (n != 16)
         return false;
     for (size_t i = 0; i < 16; i++) {
-        int d = p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10 : -1;
+        int d = -1;
+        if (p[i] >= '0' && p[i] <= '9')
+            d = p[i] - '0';
+        else if (p[i] >= 'a' && p[i] <= 'f')
+            d = p[i] - 'a' + 10;
         if (d < 0)
             return false;
         *v = *v << 4 | (unsigned)d;
@@ -551,7 +555,8 @@ static int load(fcd_cache_t *c, const char *key, fcd_memo_result_t *res)
         }
         for (uint32_t i = 0; i < nchunks; i++) {
             char ck[FCD_MEMO_KEY_BUF];
-            size_t off = (size_t)(i * csize), want = (size_t)(total - off < csize ? total - off : csize), clen;
+            size_t off = (size_t)(i * csize), clen;
+            size_t want = (size_t)(total - off < csize ? total - off : csize);
             void *cv;
             chunk_key(key, m, i, ck);
             st = fcd_cache_get(c, ck, &cv, &clen);

@@ -48,9 +48,9 @@
 #define FCD_MEMO_VERSION_SHOWN 16
 /* The longest key memoize makes, chunk keys included:
  * "fcd:" app ":" fn ":" version ":" 43-char digest, then ":c" 16 hex ":" n. */
-#define FCD_MEMO_KEY_LEN_MAX                                                                       \
-    (4 + FCD_CACHE_APP_MAX + 1 + FCD_MEMO_FN_SHOWN + 1 + FCD_MEMO_VERSION_SHOWN + 1 + 43 + 2 + 16 + \
-     1 + 10)
+#define FCD_MEMO_KEY_LEN_MAX                                                        \
+    (4 + FCD_CACHE_APP_MAX + 1 + FCD_MEMO_FN_SHOWN + 1 + FCD_MEMO_VERSION_SHOWN + 1 + \
+     43 + 2 + 16 + 1 + 10)
 /* Value header: format, flags, lengths, BLAKE2b-128 checksum. */
 #define FCD_MEMO_HDR 40
 #define FCD_MEMO_FORMAT 1

@@ -40,9 +40,11 @@ static const struct {
     [FCD_CACHE_C_HITS] = {"hits", "Memoized calls answered from the cache."},
     [FCD_CACHE_C_MISSES] = {"misses", "Memoized calls that found nothing cached."},
     [FCD_CACHE_C_ERRORS] = {"errors", "Cache backend operations that were declined or failed."},
-    [FCD_CACHE_C_LOCK_WAITS] = {"lock_waits", "Misses that waited for another process's computation."},
+    [FCD_CACHE_C_LOCK_WAITS] = {"lock_waits",
+                                "Misses that waited for another process's computation."},
     [FCD_CACHE_C_CHUNKED] = {"chunked_values", "Values stored as chunks under a manifest."},
-    [FCD_CACHE_C_EVICTIONS] = {"evictions", "Entries evicted by the file or memory backend's threshold."},
+    [FCD_CACHE_C_EVICTIONS] = {"evictions",
+                               "Entries evicted by the file or memory backend's threshold."},
     [FCD_CACHE_C_COMPUTES] = {"computes", "Compute functions run by memoize."},
     [FCD_CACHE_C_UNCACHED] = {"uncached_values", "Results too large to cache, returned uncached."},
 };

@@ -36,6 +36,9 @@ typedef enum fcd_cache_counter {
     FCD_CACHE_C_COUNT
 } fcd_cache_counter_t;
 
+/* Room for fcd_cache_metrics_text() whatever the app name and counts. */
+#define FCD_CACHE_METRICS_MAX 4096
+
 /* The segment's layout; its version changes with the counter list. */
 #define FCD_CACHE_SHM_MAGIC 0x46434443u /* "FCDC" */
 #define FCD_CACHE_SHM_VERSION 1u
@@ -76,7 +79,7 @@ uint64_t fcd_cache_stats_get(const fcd_cache_stats_t *s,
  * into buf, NUL-terminated, truncated to len like snprintf.  Each counter is
  * fcdash_cache_<name>_total{app="<app>"}.  Returns the length the full text
  * needs (not counting the NUL): a result >= len means buf was too small.
- * 2 KiB is always enough.
+ * FCD_CACHE_METRICS_MAX is always enough (the longest text is ~2 KB).
  */
 size_t fcd_cache_metrics_text(const fcd_cache_stats_t *s, char *buf,
                               size_t len);

@@ -72,6 +72,8 @@ static void stop_all_servers(void)
 static void on_fatal(int sig)
 {
     stop_all_servers();
+    if (getpid() == main_pid)
+        fcd_cache_stats_unlink(app);
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -462,7 +464,8 @@ static void test_memo_basic(void)
     CU_ASSERT_EQUAL(j.calls, cur->stores ? 3 : 4);
 
     /* Forget one call. */
-    CU_ASSERT_EQUAL(fcd_memo_forget(c, fn, "1", "arg", 3), cur->stores ? FCD_CACHE_OK : FCD_CACHE_MISS);
+    CU_ASSERT_EQUAL(fcd_memo_forget(c, fn, "1", "arg", 3),
+                    cur->stores ? FCD_CACHE_OK : FCD_CACHE_MISS);
     CU_ASSERT_EQUAL(fcd_memo_forget(c, fn, "1", "arg", 3), FCD_CACHE_MISS);
     fcd_memo_call(c, fn, "1", "arg", 3, 60, compute_job, &j, &r);
     fcd_memo_release(&r);
@@ -484,7 +487,8 @@ static void test_memo_basic(void)
 
     /* A failing computation is an error, and nothing is cached. */
     j.fail = true;
-    CU_ASSERT_EQUAL(fcd_memo_call(c, fn, "1", "fails", 5, 60, compute_job, &j, &r), FCD_CACHE_ERROR);
+    CU_ASSERT_EQUAL(fcd_memo_call(c, fn, "1", "fails", 5, 60, compute_job, &j, &r),
+                    FCD_CACHE_ERROR);
     CU_ASSERT(strstr(r.msg, "deliberate failure") != NULL);
     CU_ASSERT(r.data == NULL);
     fcd_memo_release(&r);
@@ -526,7 +530,8 @@ static void test_memo_json(void)
     fcd_memo_call_json(c, fn, NULL, d, 60, compute_job, &j, &r);
     fcd_memo_release(&r);
     CU_ASSERT_EQUAL(j.calls, cur->stores ? 2 : 3);
-    CU_ASSERT_EQUAL(fcd_memo_forget_json(c, fn, NULL, b), cur->stores ? FCD_CACHE_OK : FCD_CACHE_MISS);
+    CU_ASSERT_EQUAL(fcd_memo_forget_json(c, fn, NULL, b),
+                    cur->stores ? FCD_CACHE_OK : FCD_CACHE_MISS);
     json_object_put(a);
     json_object_put(b);
     json_object_put(d);
@@ -1099,7 +1104,9 @@ static void test_open_urls(void)
                     FCD_CACHE_ERROR);
     CU_ASSERT(strstr(err, "bogus") != NULL);
 
-    CU_ASSERT_EQUAL(fcd_cache_open(&c, "memcached://127.0.0.1:1,[::1]:2,/tmp/sock,host?lock_ttl=5&wait_ms=100",
+    CU_ASSERT_EQUAL(fcd_cache_open(&c,
+                                   "memcached://127.0.0.1:1,[::1]:2,/tmp/sock,host"
+                                   "?lock_ttl=5&wait_ms=100",
                                    app, NULL, err, sizeof err),
                     FCD_CACHE_OK);
     CU_ASSERT_EQUAL(fcd_cache_settings(c)->lock_ttl, 5);
@@ -1142,7 +1149,8 @@ static void test_claim(void)
     int status;
 
     setenv("XDG_RUNTIME_DIR", tmpdir, 1);
-    CU_ASSERT_EQUAL_FATAL(fcd_cache_open(&c, "memory://", app, NULL, err, sizeof err), FCD_CACHE_OK);
+    CU_ASSERT_EQUAL_FATAL(fcd_cache_open(&c, "memory://", app, NULL, err, sizeof err),
+                          FCD_CACHE_OK);
     CU_ASSERT_EQUAL(fcd_cache_claim_process(c, err, sizeof err), FCD_CACHE_OK);
     kid = fork();
     if (kid == 0) {
@@ -1285,12 +1293,14 @@ static void test_corrupt_entry(void)
         close(fd);
     }
     err0 = fcd_cache_stats_get(&stats, FCD_CACHE_C_ERRORS);
-    CU_ASSERT_EQUAL(fcd_memo_call(c, "corrupt", NULL, "a", 1, 60, compute_job, &j, &r), FCD_CACHE_OK);
+    CU_ASSERT_EQUAL(fcd_memo_call(c, "corrupt", NULL, "a", 1, 60, compute_job, &j, &r),
+                    FCD_CACHE_OK);
     CU_ASSERT(same(&r, val, sizeof val));
     CU_ASSERT_EQUAL(r.source, FCD_MEMO_COMPUTED);
     fcd_memo_release(&r);
     CU_ASSERT(fcd_cache_stats_get(&stats, FCD_CACHE_C_ERRORS) > err0);
-    CU_ASSERT_EQUAL(fcd_memo_call(c, "corrupt", NULL, "a", 1, 60, compute_job, &j, &r), FCD_CACHE_OK);
+    CU_ASSERT_EQUAL(fcd_memo_call(c, "corrupt", NULL, "a", 1, 60, compute_job, &j, &r),
+                    FCD_CACHE_OK);
     CU_ASSERT_EQUAL(r.source, FCD_MEMO_HIT);
     fcd_memo_release(&r);
     CU_ASSERT_EQUAL(j.calls, 2);
@@ -1541,7 +1551,8 @@ int main(void)
     backends[0] = (struct backend){"memcached", "", true, true, true};
     memcpy(backends[0].url, mc_url, sizeof backends[0].url);
     backends[1] = (struct backend){"file", "", true, true, false};
-    snprintf(backends[1].url, sizeof backends[1].url, "file://%s/file-backend?threshold=1000&lock_ttl=5&wait_ms=10000", tmpdir);
+    snprintf(backends[1].url, sizeof backends[1].url,
+             "file://%s/file-backend?threshold=1000&lock_ttl=5&wait_ms=10000", tmpdir);
     backends[2] = (struct backend){"memory", "memory://?lock_ttl=5", true, false, true};
     backends[3] = (struct backend){"none", "none://", false, false, false};
 
