@@ -111,6 +111,11 @@ void fcd_app_free(fcd_app_t *app)
 {
     if (app == NULL)
         return;
+    if (app->worker != NULL) {
+        fcd_cache_close(app->worker->cache);
+        fcd_cache_stats_close(&app->worker->stats);
+        free(app->worker);
+    }
     json_object_put(app->layout);
     fcd_buf_free(&app->setup_errors);
     fcd_buf_free(&app->index_html);

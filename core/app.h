@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cache/backend.h"
+#include "cache/stats.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/freeze.h"
@@ -38,6 +40,15 @@ typedef struct fcd_cb {
     unsigned flags;
 } fcd_cb_t;
 
+/* What one worker process holds for its whole life and changes while
+ * serving: its cache connection, the host's counters, log rate limits.
+ * Reached from the (read-only) app through a pointer. */
+typedef struct fcd_worker {
+    fcd_cache_t *cache;
+    fcd_cache_stats_t stats;
+    fcd_cache_ratelimit_t cache_log;
+} fcd_worker_t;
+
 struct fcd_app {
     char name[FCD_APP_NAME_MAX];
     fcd_frozen_t data;      /* app data, callbacks; frozen when serving */
@@ -51,6 +62,7 @@ struct fcd_app {
     fcd_buf_t index_html;
     fcd_buf_t layout_json;
     fcd_buf_t deps_json;
+    fcd_worker_t *worker;   /* set up by fcd_run in each worker */
     bool serving;
 };
 

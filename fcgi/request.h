@@ -23,6 +23,7 @@ typedef struct fcd_request {
     char *body;               /* NUL-terminated; arena */
     size_t body_len;
     fcd_arena_t *arena;       /* released after the response is written */
+    const char *note;         /* a degraded-but-served remark for the log line */
     char **params;            /* FastCGI params, for fcd_request_param */
 } fcd_request_t;
 

@@ -126,7 +126,7 @@ static void write_response(FCGX_Request *fr, const fcd_request_t *req, fcd_respo
 static void log_line(const fcd_runtime_opts_t *o, const fcd_request_t *req,
                      const fcd_response_t *res, uint64_t us)
 {
-    if (!o->log_requests && res->status < 500 && res->log_note == NULL)
+    if (!o->log_requests && res->status < 500 && res->log_note == NULL && req->note == NULL)
         return;
     char stamp[32];
     time_t t = time(NULL);
@@ -140,11 +140,12 @@ static void log_line(const fcd_runtime_opts_t *o, const fcd_request_t *req,
     for (const char *p = req->path ? req->path : "-"; *p && i < sizeof path - 1; p++)
         path[i++] = ((unsigned char)*p < 0x20 || *p == 0x7f) ? '?' : *p;
     path[i] = '\0';
-    fprintf(stderr, "%s %s[%d] rid=%s %s %s %d %zuB %" PRIu64 "us%s%s%s\n", stamp, o->name,
-            (int)getpid(), req->request_id, req->method, path, res->status,
+    fprintf(stderr, "%s %s[%d] rid=%s %s %s %d %zuB %" PRIu64 "us%s%s%s%s%s%s\n", stamp,
+            o->name, (int)getpid(), req->request_id, req->method, path, res->status,
             res->status == 204 ? (size_t)0 : res->body->len, us,
             res->log_note ? " error=\"" : "", res->log_note ? res->log_note : "",
-            res->log_note ? "\"" : "");
+            res->log_note ? "\"" : "", req->note ? " note=\"" : "", req->note ? req->note : "",
+            req->note ? "\"" : "");
 }
 
 static int open_socket(const fcd_runtime_opts_t *o, char *err, size_t errlen)

@@ -14,6 +14,7 @@
 
 #include "core/json.h"
 #include "handlers/callback.h"
+#include "handlers/memo.h"
 #include "handlers/update.h"
 
 static bool method_is(const fcd_request_t *req, const char *m)
@@ -106,6 +107,13 @@ void fcd_dash_handle(void *ctx, fcd_request_t *req, fcd_response_t *res)
         fcd_response_error(res, req->arena, 404,
                            "front-end files are served by the web server, not the worker "
                            "(see nginx/fcdash-app.conf.in)");
+        return;
+    }
+    if (!strcmp(rest, "_fcdash/metrics")) {
+        if (!is_get(req))
+            wrong_method(res, req, "GET, HEAD", "_fcdash/metrics");
+        else
+            fcd_memo_metrics(app, req, res);
         return;
     }
     if (!strcmp(rest, "_favicon.ico") || !strcmp(rest, "_reload-hash")) {

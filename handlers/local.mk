@@ -4,4 +4,5 @@ libfcdash_core_la_SOURCES += \
 	handlers/index.c handlers/index.h \
 	handlers/dash.c handlers/dash.h \
 	handlers/update.c handlers/update.h \
+	handlers/memo.c handlers/memo.h \
 	handlers/run.c

@@ -17,6 +17,7 @@
 #include "core/freeze.h"
 #include "fcgi/runtime.h"
 #include "handlers/dash.h"
+#include "handlers/memo.h"
 
 static void usage(const fcd_app_t *app, FILE *to)
 {
@@ -79,6 +80,14 @@ int fcd_run(fcd_app_t *app, int argc, char **argv)
         fcd_app_free(app);
         return 0;
     }
+    char warn[300];
+    if (fcd_memo_worker_open(app, err, sizeof err, warn, sizeof warn) != 0) {
+        fprintf(stderr, "%s: %s\n", app->name, err);
+        fcd_app_free(app);
+        return 1;
+    }
+    if (warn[0] != '\0')
+        fprintf(stderr, "%s: warning: %s\n", app->name, warn);
     if (fcd_fault_handlers_install(err, sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", app->name, err);
         fcd_app_free(app);
@@ -90,9 +99,9 @@ int fcd_run(fcd_app_t *app, int argc, char **argv)
         fcd_app_free(app);
         return 1;
     }
-    fprintf(stderr, "%s[%d]: serving %s (app data %s, debug %s)\n", app->name, (int)getpid(),
-            app->config.prefix, app->config.freeze ? "frozen" : "NOT frozen",
-            app->config.debug ? "on" : "off");
+    fprintf(stderr, "%s[%d]: serving %s (app data %s, debug %s, cache %s)\n", app->name,
+            (int)getpid(), app->config.prefix, app->config.freeze ? "frozen" : "NOT frozen",
+            app->config.debug ? "on" : "off", fcd_cache_scheme(app->worker->cache));
     fcd_runtime_opts_t ro = {
         .listen = listen,
         .name = app->name,

@@ -168,6 +168,36 @@ FCD_API char *fcd_printf(fcd_call_t *call, const char *fmt, ...) FCD_PRINTF(2, 3
 /* The app serving this call.  Borrowed. */
 FCD_API const fcd_app_t *fcd_call_app(const fcd_call_t *call);
 
+/* ---- Inside a callback: the shared cache -------------------------------- */
+
+/* A function fcd_memoize keeps the results of.  It reads its arguments from
+ * `args` (borrowed) and, returning FCD_OK, hands over a malloc'd buffer of
+ * *len bytes in *out (NULL when *len is 0).  On failure it returns
+ * fcd_fail(call, ...), and nothing is cached. */
+typedef fcd_status_t (*fcd_memo_fn)(fcd_call_t *call, json_object *args, void **out,
+                                    size_t *len);
+
+/*
+ * Dash's @cache.memoize(): the result of fn(call, args), computed once for
+ * every worker and host sharing FCDASH_CACHE and reused until `timeout`
+ * seconds have passed (0: until evicted).  When several workers miss the
+ * same call at once, one computes and the others wait for its result.  A
+ * cache that is down, slow or full makes the call compute here and the
+ * request still succeeds (the log says so, rate-limited).  `name` keys the
+ * function's entries; `args` (borrowed) is canonicalized, so equal JSON
+ * gives equal keys.  On FCD_OK, *data and *len hold the result, borrowed
+ * until the request ends.  FCD_ERROR when fn failed (the call fails with
+ * its message).
+ */
+FCD_API fcd_status_t fcd_memoize(fcd_call_t *call, const char *name, json_object *args,
+                                 unsigned timeout, fcd_memo_fn fn, const void **data,
+                                 size_t *len);
+
+/* Forget one memoized call, or every call of `name` (all arguments).
+ * FCD_OK, FCD_DECLINED when the cache could not be reached (logged). */
+FCD_API fcd_status_t fcd_memoize_forget(fcd_call_t *call, const char *name, json_object *args);
+FCD_API fcd_status_t fcd_memoize_forget_all(fcd_call_t *call, const char *name);
+
 /* ---- Components and values ---------------------------------------------- */
 
 /*
