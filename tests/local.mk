@@ -22,7 +22,10 @@ AM_TESTS_ENVIRONMENT = FCDASH_BUILDDIR='$(abs_top_builddir)'; FCDASH_SRCDIR='$(a
 PY_TESTS = \
 	tests/integration/test_protocol.py \
 	tests/integration/test_scores.py \
-	tests/integration/test_runtime.py
+	tests/integration/test_runtime.py \
+	tests/integration/test_browser.py
 TESTS += $(PY_TESTS)
 
-EXTRA_DIST += $(PY_TESTS) tests/lib/harness.py
+EXTRA_DIST += $(PY_TESTS) tests/lib/harness.py \
+	tests/browser/package.json tests/browser/package-lock.json \
+	tests/browser/lib.mjs tests/browser/scores.mjs tests/browser/protocol.mjs
