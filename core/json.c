@@ -13,6 +13,7 @@
 #include "core/json.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,4 +362,45 @@ int fcd_json_canonical(fcd_buf_t *b, json_object *v, int depth)
         return b->failed ? -1 : 0;
     }
     return fcd_json_write(b, v, 0);
+}
+
+int fcd_put(json_object *root, const char *path, json_object *value)
+{
+    json_object *node = root;
+    const char *p = path;
+    char part[128];
+    while (node != NULL && p != NULL && *p != '\0') {
+        const char *dot = strchr(p, '.');
+        size_t n = dot != NULL ? (size_t)(dot - p) : strlen(p);
+        if (n == 0 || n >= sizeof part)
+            break;
+        memcpy(part, p, n);
+        part[n] = '\0';
+        bool last = dot == NULL;
+        if (json_object_is_type(node, json_type_array)) {
+            char *end;
+            unsigned long i = strtoul(part, &end, 10);
+            if (*end != '\0' || i >= json_object_array_length(node))
+                break;
+            if (last)
+                return json_object_array_put_idx(node, i, value) == 0 ? 0 : -1;
+            node = json_object_array_get_idx(node, i);
+        } else if (json_object_is_type(node, json_type_object)) {
+            if (last) {
+                json_object_object_add(node, part, value);
+                return 0;
+            }
+            json_object *next;
+            if (!json_object_object_get_ex(node, part, &next) || next == NULL) {
+                next = json_object_new_object();
+                json_object_object_add(node, part, next);
+            }
+            node = next;
+        } else {
+            break;
+        }
+        p = dot + 1;
+    }
+    json_object_put(value);
+    return -1;
 }

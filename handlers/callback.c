@@ -464,6 +464,11 @@ char *fcd_printf(fcd_call_t *call, const char *fmt, ...)
     return s;
 }
 
+int fcd_defer(fcd_call_t *call, void (*fn)(void *), void *ptr)
+{
+    return fcd_arena_on_reset(call->arena, fn, ptr);
+}
+
 const fcd_app_t *fcd_call_app(const fcd_call_t *call)
 {
     return call->app;

@@ -165,6 +165,10 @@ FCD_API fcd_status_t fcd_fail(fcd_call_t *call, const char *fmt, ...) FCD_PRINTF
 FCD_API void *fcd_alloc(fcd_call_t *call, size_t size);
 /* A formatted string released with the request.  NULL when out of memory. */
 FCD_API char *fcd_printf(fcd_call_t *call, const char *fmt, ...) FCD_PRINTF(2, 3);
+/* Call fn(ptr) when the request ends (after the answer is written): for
+ * values a callback made with another library's allocator.  Returns 0, or
+ * -1 when out of memory, in which case fn(ptr) has run already. */
+FCD_API int fcd_defer(fcd_call_t *call, void (*fn)(void *), void *ptr);
 /* The app serving this call.  Borrowed. */
 FCD_API const fcd_app_t *fcd_call_app(const fcd_call_t *call);
 
@@ -231,6 +235,13 @@ FCD_API json_object *fcd_text(const char *text);
 FCD_API json_object *fcd_textf(const char *fmt, ...) FCD_PRINTF(1, 2);
 FCD_API json_object *fcd_int(int64_t value);
 FCD_API json_object *fcd_double(double value);
+
+/* Set the member at `path` of `root` to `value`, as Python's
+ * fig['data'][0]['x'] = value would: `path` is keys and array indexes
+ * separated by dots ("data.0.x").  Missing objects on the way are made;
+ * array indexes must exist.  Takes over `value`.  Returns 0, or -1 when the
+ * path does not fit root (then value is released). */
+FCD_API int fcd_put(json_object *root, const char *path, json_object *value);
 
 /* If `value` is, or contains, an error node: its message (borrowed). */
 FCD_API const char *fcd_value_error(json_object *value);

@@ -131,6 +131,19 @@ static void test_parse_limits(void)
     json_object_put(ok);
 }
 
+static void test_put(void)
+{
+    json_object *fig = fcd_json("{'data': [{'type': 'scatter'}]}");
+    CU_ASSERT_EQUAL(fcd_put(fig, "data.0.x", fcd_json("[1, 2]")), 0);
+    CU_ASSERT_EQUAL(fcd_put(fig, "layout.margin.l", fcd_int(20)), 0);
+    CU_ASSERT_STRING_EQUAL(text_of(fig), "{\"data\":[{\"type\":\"scatter\",\"x\":[1,2]}],"
+                                         "\"layout\":{\"margin\":{\"l\":20}}}");
+    CU_ASSERT_EQUAL(fcd_put(fig, "data.3.x", fcd_int(1)), -1);    /* no such index */
+    CU_ASSERT_EQUAL(fcd_put(fig, "data.0.type.x", fcd_int(1)), -1); /* through a string */
+    CU_ASSERT_EQUAL(fcd_put(fig, "", fcd_int(1)), -1);
+    json_object_put(fig);
+}
+
 static void test_canonical(void)
 {
     json_object *v = fcd_json("{'type': 'pm', 'index': ['ALL']}");
@@ -454,6 +467,7 @@ int main(void)
     CU_add_test(s, "double text", test_double_text);
     CU_add_test(s, "JSON parse limits", test_parse_limits);
     CU_add_test(s, "canonical dict ids", test_canonical);
+    CU_add_test(s, "fcd_put paths", test_put);
     CU_add_test(s, "settings", test_config);
     CU_add_test(s, "dispatch: answers", test_dispatch_answers);
     CU_add_test(s, "dispatch: errors", test_dispatch_errors);
