@@ -12,8 +12,9 @@
  * load: slow-btn (sleeps FCDASH_TEST_SLOW_MS ms, default 1000, for the
  * SIGTERM test), crash-btn (a null-pointer write), loop-btn (never
  * returns; the callback time limit must end it), pid-btn (answers the
- * worker's pid).  They stay out of the default app so that _dash-layout
- * and _dash-dependencies can be compared with the captures as they are.
+ * worker's pid), big-btn (answers n_clicks * 1000 bytes).  They stay out
+ * of the default app so that _dash-layout and _dash-dependencies can be
+ * compared with the captures as they are.
  */
 #include <fcdash.h>
 
@@ -101,7 +102,12 @@ static fcd_status_t dd_times_100(fcd_call_t *call)
 {
     if (fcd_arg_is_none(call, 0))
         return fcd_out(call, 0, NULL);
-    return fcd_out_int(call, 0, fcd_arg_int(call, 0, 0) * 100);
+    int64_t v = fcd_arg_int(call, 0, 0);
+    /* Past int64 after * 100, Python would go on in big integers; a double
+     * is the closest JSON can carry. */
+    if (v > INT64_MAX / 100 || v < INT64_MIN / 100)
+        return fcd_out_double(call, 0, (double)v * 100);
+    return fcd_out_int(call, 0, v * 100);
 }
 
 /* (b) two outputs; the second is always no_update */
@@ -231,6 +237,22 @@ static fcd_status_t loop(fcd_call_t *call)
     return fcd_out_str(call, 0, "not reached");
 }
 
+/* n_clicks * 1000 bytes of "0123456789...", for answers larger than
+ * nginx's FastCGI buffers. */
+static fcd_status_t big(fcd_call_t *call)
+{
+    int64_t n = fcd_arg_int(call, 0, 0);
+    if (n < 0 || n > 100000)
+        return fcd_fail(call, "big: n_clicks %lld out of range", (long long)n);
+    size_t len = (size_t)n * 1000;
+    char *s = fcd_alloc(call, len + 1);
+    if (s == NULL)
+        return fcd_fail(call, "out of memory");
+    for (size_t i = 0; i < len; i++)
+        s[i] = (char)('0' + i % 10);
+    return fcd_out_str(call, 0, s);
+}
+
 static fcd_status_t pid(fcd_call_t *call)
 {
     return fcd_out_int(call, 0, (int64_t)getpid());
@@ -241,7 +263,8 @@ static json_object *layout(void)
     return fcd_html("Div", "{'id': 'root'}",
         fcd_html("H1", NULL, fcd_text("fcdash protocol check")),
         fcd_html("H3", NULL, fcd_text("(a) dropdown -> number")),
-        fcd_dcc("Dropdown", "{'id': 'dd', 'options': [1, 2, 3, 4, 5], 'value': 1, 'clearable': false}"),
+        fcd_dcc("Dropdown",
+                "{'id': 'dd', 'options': [1, 2, 3, 4, 5], 'value': 1, 'clearable': false}"),
         fcd_html("Div", "{'id': 'dd-out'}", fcd_text("dd-initial")),
         fcd_html("H3", NULL, fcd_text("(b) two outputs, one no_update")),
         fcd_html("Button", "{'id': 'btn-b', 'n_clicks': 0}", fcd_text("b")),
@@ -282,7 +305,9 @@ static json_object *extras_layout(void)
         fcd_html("Button", "{'id': 'loop-btn'}", fcd_text("loop")),
         fcd_html("Div", "{'id': 'loop-out'}"),
         fcd_html("Button", "{'id': 'pid-btn'}", fcd_text("pid")),
-        fcd_html("Div", "{'id': 'pid-out'}"));
+        fcd_html("Div", "{'id': 'pid-out'}"),
+        fcd_html("Button", "{'id': 'big-btn'}", fcd_text("big")),
+        fcd_html("Div", "{'id': 'big-out'}"));
 }
 
 int main(int argc, char **argv)
@@ -326,6 +351,8 @@ int main(int argc, char **argv)
         fcd_callback(app, loop, "loop-out.children", "loop-btn.n_clicks", NULL,
                      FCD_PREVENT_INITIAL_CALL);
         fcd_callback(app, pid, "pid-out.children", "pid-btn.n_clicks", NULL,
+                     FCD_PREVENT_INITIAL_CALL);
+        fcd_callback(app, big, "big-out.children", "big-btn.n_clicks", NULL,
                      FCD_PREVENT_INITIAL_CALL);
     }
     return fcd_run(app, argc, argv);

@@ -253,6 +253,10 @@ def bad_requests(base, label, debug):
         post_json(base + "_dash-layout", GOOD), allow("GET"))
     bad(base, label, "text/plain", 415,
         fetch("POST", upd, json.dumps(GOOD), {"Content-Type": "text/plain"}))
+    # Regression: core/json.c took NUL bytes after the JSON value for white
+    # space (strchr finds the terminator), so '{...}\0' was accepted.
+    bad(base, label, "a NUL byte after the JSON value", 400,
+        post_json(upd, json.dumps(GOOD).encode() + b"\0"))
     if not debug:
         big = json.dumps(dict(GOOD, pad="x" * (1 << 20)))
         bad(base, label, "1 MB body over FCDASH_MAX_BODY=64k", 413, post_json(upd, big))
@@ -280,6 +284,49 @@ def csrf_headers(base, label):
         check("%s: %s %s with headers %s -> 200 JSON" % (label, ex.get("method", "GET"), path,
                                                           sorted(hdrs)),
               r.status == 200 and r.json() is not None, r)
+
+
+def nginx_limits(url, prefix, label):
+    """A body past nginx's own client_max_body_size (64m) is refused by
+    nginx before it reaches a worker, still with a JSON message.  Only the
+    headers are sent: nginx answers from Content-Length alone."""
+    s = H.socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), 10)
+    try:
+        s.sendall(("POST %s_dash-update-component HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   "Content-Type: application/json\r\nContent-Length: %d\r\n"
+                   "Connection: close\r\n\r\n" % (prefix, 100 << 20)).encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ")[1]) if head.startswith(b"HTTP/") else 0
+    try:
+        j = json.loads(body.decode())
+    except ValueError:
+        j = None
+    check("%s: a 100 MB body is refused by nginx with 413" % label, status == 413,
+          head[:200])
+    check("%s: ... with a JSON message" % label, isinstance(j, dict) and "message" in j,
+          body[:300])
+
+
+def traversal(url, prefix, label):
+    """Nothing outside the static root is served, however the path is spelled."""
+    for p in ("_dash-component-suites/../../../../etc/passwd",
+              "_dash-component-suites/..%2f..%2f..%2f..%2f..%2fetc/passwd",
+              "_dash-component-suites/dash/..%2f..%2f..%2f..%2f..%2f..%2fetc/passwd.v1m1.x",
+              "_dash-component-suites/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+              "_dash-component-suites/dash/deps/..%2F..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd.v1m1.x",
+              "assets/../../../../etc/passwd",
+              "assets/..%2f..%2f..%2f..%2f..%2fetc%2fpasswd"):
+        r = fetch("GET", url + prefix + p)
+        check("%s: GET %s is not served" % (label, p),
+              r.status != 200 and b"root:" not in r.body, r)
 
 
 def request_log(url, pool, prefix, label):
@@ -344,10 +391,12 @@ def main():
     H.guarded("layout /dbg/", layout_and_dependencies, url + "/dbg/", "dbg")
 
     H.guarded("csrf headers", csrf_headers, url + "/app/", "app")
+    H.guarded("traversal", traversal, url, "/app/", "app")
 
     section("bad requests")
     H.guarded("bad requests /app/", bad_requests, url + "/app/", "app", False)
     H.guarded("bad requests /dbg/", bad_requests, url + "/dbg/", "dbg", True)
+    H.guarded("nginx limits", nginx_limits, url, "/app/", "app")
 
     section("request log")
     H.guarded("request log", request_log, url, prod, "/app/", "app")

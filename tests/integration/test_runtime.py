@@ -84,6 +84,21 @@ def spawn_fcgi_pool(url, pool, prefix, label):
           pids <= set(pool.pids()) and None not in pids, sorted(map(str, pids)))
 
 
+def big_answer(url, prefix, label):
+    """An answer far larger than nginx's FastCGI buffers (32 x 32k) arrives
+    whole through nginx (which spools it to its temp directory)."""
+    for n in (100, 5000):
+        r = post_json(url + prefix + "_dash-update-component", click("big-btn", n), timeout=60)
+        try:
+            got = r.json()["response"]["big-out"]["children"]
+        except (TypeError, KeyError):
+            got = None
+        want = ("0123456789" * (n * 100))
+        check("%s: a %d kB answer arrives whole through nginx" % (label, n),
+              r.status == 200 and got == want,
+              "status %s, %s chars" % (r.status, len(got) if got is not None else None))
+
+
 def sigterm_in_pool(url, pool, prefix, label):
     """One worker (the pool has one): SIGTERM while it sleeps in a callback."""
     pids = pool.pids()
@@ -284,6 +299,7 @@ def main():
                          "/mw/": mw.upstream})
     H.guarded("spawn-fcgi unix", spawn_fcgi_pool, url, unix, "/unix/", "spawn-fcgi unix socket")
     H.guarded("spawn-fcgi tcp", spawn_fcgi_pool, url, tcp, "/tcp/", "spawn-fcgi TCP")
+    H.guarded("big answer", big_answer, url, "/tcp/", "spawn-fcgi TCP")
     H.guarded("sigterm in pool", sigterm_in_pool, url, one, "/one/", "spawn-fcgi")
     r = post_json(url + "/one/_dash-update-component", DD)
     check("spawn-fcgi: with its only worker gone, nginx answers 502 with a JSON message",
