@@ -223,7 +223,10 @@ fcd_session_status_t fcd_session_verify(const fcd_session_conf_t *conf, const ch
     size_t decoded = 0, key_index = SIZE_MAX;
     const char *end = NULL;
     bool known_kid = false;
+    fcd_session_t unused;
 
+    if (!out)
+        out = &unused;
     memset(out, 0, sizeof *out);
     if (!conf || conf->ring.count == 0 || now < 0)
         return report(msg, msglen, FCD_SESSION_ERROR,

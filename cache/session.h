@@ -178,7 +178,8 @@ fcd_session_status_t fcd_session_mint(const fcd_session_conf_t *conf, int64_t no
 
 /*
  * Verify the `len` bytes at `text` (any bytes, NUL included, any length)
- * as an id at time `now`.  FCD_SESSION_OK fills *out.  A refusal
+ * as an id at time `now`.  FCD_SESSION_OK fills *out (NULL: only the
+ * verdict is wanted).  A refusal
  * (fcd_session_refused() is true) leaves *out zeroed and puts the reason
  * in msg, which never quotes the text.  FCD_SESSION_ERROR: no secret, or
  * `now` negative.

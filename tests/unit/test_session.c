@@ -156,6 +156,8 @@ static void test_round_trip(void)
     /* The mint's own `out` is optional. */
     CU_ASSERT_EQUAL(fcd_session_mint(&conf, T0, NULL, text), FCD_SESSION_OK);
     CU_ASSERT_EQUAL(verify_str(&conf, text), FCD_SESSION_OK);
+    CU_ASSERT_EQUAL(fcd_session_verify(&conf, text, strlen(text), T0, NULL, NULL, 0),
+                    FCD_SESSION_OK);
     fcd_session_conf_clear(&conf);
     CU_ASSERT_EQUAL(conf.ring.count, 0);
 }
@@ -450,6 +452,7 @@ static void test_empty(void)
                     FCD_SESSION_MALFORMED);
     CU_ASSERT_EQUAL(fcd_session_verify(&conf, NULL, 83, T0, &s, NULL, 0),
                     FCD_SESSION_MALFORMED);
+    CU_ASSERT_EQUAL(fcd_session_verify(&conf, "", 0, T0, NULL, NULL, 0), FCD_SESSION_MALFORMED);
 }
 
 static void test_huge(void)
