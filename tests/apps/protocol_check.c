@@ -12,9 +12,12 @@
  * load: slow-btn (sleeps FCDASH_TEST_SLOW_MS ms, default 1000, for the
  * SIGTERM test), crash-btn (a null-pointer write), loop-btn (never
  * returns; the callback time limit must end it), pid-btn (answers the
- * worker's pid), big-btn (answers n_clicks * 1000 bytes).  They stay out
- * of the default app so that _dash-layout and _dash-dependencies can be
- * compared with the captures as they are.
+ * worker's pid), big-btn (answers n_clicks * 1000 bytes), tree-btn
+ * (answers a component tree, a Div holding a Pre).  The layout then comes
+ * from a layout function, called per page load, which also names the
+ * serving worker in a Div `served-by`.  They stay out of the default app
+ * so that _dash-layout and _dash-dependencies can be compared with the
+ * captures as they are.
  */
 #include <fcdash.h>
 
@@ -253,6 +256,15 @@ static fcd_status_t big(fcd_call_t *call)
     return fcd_out_str(call, 0, s);
 }
 
+/* An output that is a component tree, as Dash apps return html.Div([...]). */
+static fcd_status_t tree(fcd_call_t *call)
+{
+    return fcd_out(call, 0,
+                   fcd_html("Div", "{'className': 'tree'}",
+                            fcd_textf("tree n=%s", py(call, fcd_arg(call, 0))),
+                            fcd_html("Pre", "{'id': 'tree-pre'}", fcd_text("a,b\n1,2"))));
+}
+
 static fcd_status_t pid(fcd_call_t *call)
 {
     return fcd_out_int(call, 0, (int64_t)getpid());
@@ -307,7 +319,23 @@ static json_object *extras_layout(void)
         fcd_html("Button", "{'id': 'pid-btn'}", fcd_text("pid")),
         fcd_html("Div", "{'id': 'pid-out'}"),
         fcd_html("Button", "{'id': 'big-btn'}", fcd_text("big")),
-        fcd_html("Div", "{'id': 'big-out'}"));
+        fcd_html("Div", "{'id': 'big-out'}"),
+        fcd_html("Button", "{'id': 'tree-btn'}", fcd_text("tree")),
+        fcd_html("Div", "{'id': 'tree-out'}"));
+}
+
+/* Dash's `app.layout = serve_layout`: built for every page load. */
+static json_object *extras_page(fcd_call_t *call)
+{
+    (void)call;
+    json_object *root = layout(), *props, *children;
+    if (!json_object_object_get_ex(root, "props", &props) ||
+        !json_object_object_get_ex(props, "children", &children))
+        return root;
+    json_object_array_add(children, extras_layout());
+    json_object_array_add(children, fcd_html("Div", "{'id': 'served-by'}",
+                                             fcd_textf("pid %d", (int)getpid())));
+    return root;
 }
 
 int main(int argc, char **argv)
@@ -319,14 +347,10 @@ int main(int argc, char **argv)
     if (ms != NULL && *ms != '\0')
         slow_ms = atol(ms);
 
-    json_object *root = layout();
-    if (with_extras) {
-        json_object *props, *children;
-        if (json_object_object_get_ex(root, "props", &props) &&
-            json_object_object_get_ex(props, "children", &children))
-            json_object_array_add(children, extras_layout());
-    }
-    fcd_set_layout(app, root);
+    if (with_extras)
+        fcd_set_layout_fn(app, extras_page);
+    else
+        fcd_set_layout(app, layout());
 
     fcd_callback(app, dd_times_100, "dd-out.children", "dd.value", NULL, 0);
     fcd_callback(app, b_two_outputs, "b-out1.children b-out2.children", "btn-b.n_clicks", NULL,
@@ -353,6 +377,8 @@ int main(int argc, char **argv)
         fcd_callback(app, pid, "pid-out.children", "pid-btn.n_clicks", NULL,
                      FCD_PREVENT_INITIAL_CALL);
         fcd_callback(app, big, "big-out.children", "big-btn.n_clicks", NULL,
+                     FCD_PREVENT_INITIAL_CALL);
+        fcd_callback(app, tree, "tree-out.children", "tree-btn.n_clicks", NULL,
                      FCD_PREVENT_INITIAL_CALL);
     }
     return fcd_run(app, argc, argv);

@@ -1,7 +1,8 @@
 // protocol.mjs - the capture scenarios (a)..(i) clicked through in a real
 // browser against tests/apps/protocol_check behind nginx:
 //   node protocol.mjs APP_URL prod|debug [SCREENSHOT.png]
-// APP_URL is the app's prefix URL (http://127.0.0.1:PORT/app/).  In debug
+// APP_URL is the app's prefix URL (http://127.0.0.1:PORT/app/); the workers
+// run with FCDASH_TEST_EXTRAS=1 (layout function, component-tree answer).  In debug
 // mode (FCDASH_DEBUG=1 workers) the failing callback must show the
 // dev-tools error card "Callback error updating err-out.children" with the
 // callback's message; in prod mode nothing is shown and the output stays.
@@ -17,7 +18,9 @@ const PM2 = 'pm values=[None, 1] triggered=[\'{"index":2,"type":"pm"}.n_clicks\'
 
 async function expectText(page, sel, want, what) {
   const got = await waitText(page, sel, want);
-  return check(`${L} ${what}: ${sel} shows "${want}"`, got === want, `shows "${got}"`);
+  // JSON quoting keeps a newline in the text from splitting the line.
+  return check(`${L} ${what}: ${sel} shows ${JSON.stringify(want)}`, got === want,
+    `shows ${JSON.stringify(got)}`);
 }
 
 async function clickAnd(page, sel, output, what) {
@@ -144,6 +147,16 @@ async function main() {
       } else {
         check(`${L} no error card without debug mode`, await page.locator('.dash-error-card').count() === 0);
       }
+    });
+    await group(`${L} extras`, async () => {
+      const by = await textOf(page, '#served-by');
+      check(`${L} the layout function named its worker (${by})`, /^pid \d+$/.test(by), by);
+      await clickAnd(page, '#tree-btn', 'tree-out.children', 'click tree');
+      await expectText(page, '#tree-pre', 'a,b\n1,2', 'click tree: a Pre inside the returned Div');
+      check(`${L} click tree: the Pre is a <pre> inside #tree-out`,
+        await page.locator('#tree-out div.tree > pre#tree-pre').count() === 1);
+      const t = await textOf(page, '#tree-out');
+      check(`${L} click tree: the Div's text comes first`, t.startsWith('tree n=1'), t);
     });
     await group(`${L} after the error`, async () => {
       await clickAnd(page, '#btn-b', '..b-out1.children...b-out2.children..', 'click b after the 500');

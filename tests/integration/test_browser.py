@@ -6,7 +6,8 @@ then runs the node scripts in tests/browser/ (playwright-core driving the
 system's /usr/bin/chromium; no browser is ever downloaded):
   scores.mjs     pick each value 1..5 in the real dcc.Dropdown, see the count
   protocol.mjs   the capture scenarios (a)..(i), prod and debug mode (the
-                 dev-tools error card of a failing callback)
+                 dev-tools error card of a failing callback), plus the app's
+                 test-only extras (a layout function, a component-tree answer)
 and counts their checks as its own.  Screenshots go to
 $FCDASH_BUILDDIR/run/tests/ (git-ignored).  When tests/browser/node_modules
 is missing, it runs `npm ci` there first (the npm registry must be
@@ -92,11 +93,13 @@ def main():
     pc = H.program("tests/apps/protocol_check")
     scores = h.pool("scores", H.program("examples/scores/scores"), workers=2,
                     env={"FCDASH_PREFIX": "/scores/", "FCDASH_STATIC_ROOT": static})
+    # With the test-only extras: a layout function and a component-tree answer.
     prod = h.pool("protocol", pc, workers=2,
-                  env={"FCDASH_PREFIX": "/app/", "FCDASH_STATIC_ROOT": static})
+                  env={"FCDASH_PREFIX": "/app/", "FCDASH_STATIC_ROOT": static,
+                       "FCDASH_TEST_EXTRAS": "1"})
     dbg = h.pool("protocol-debug", pc, workers=2, tcp=True,
                  env={"FCDASH_PREFIX": "/dbg/", "FCDASH_STATIC_ROOT": static,
-                      "FCDASH_DEBUG": "1"})
+                      "FCDASH_DEBUG": "1", "FCDASH_TEST_EXTRAS": "1"})
     url = h.start_nginx({"/scores/": scores.upstream, "/app/": prod.upstream,
                          "/dbg/": dbg.upstream})
 

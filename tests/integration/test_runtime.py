@@ -84,6 +84,32 @@ def spawn_fcgi_pool(url, pool, prefix, label):
           pids <= set(pool.pids()) and None not in pids, sorted(map(str, pids)))
 
 
+def layout_fn_and_tree(url, pool, prefix, label):
+    """With the extras the layout comes from a function run per page load,
+    and one callback answers a component tree (a Div holding a Pre)."""
+    seen = set()
+    for _ in range(10):
+        r = fetch("GET", url + prefix + "_dash-layout")
+        j = r.json()
+        text = H.json.dumps(j)
+        m = re.search(r'"id": "served-by"[^}]*"children": "pid (\d+)"', text) or \
+            re.search(r'"children": "pid (\d+)"', text)
+        ok = r.status == 200 and isinstance(j, dict) and "slow-btn" in text and m is not None
+        if not check("%s: _dash-layout from the layout function" % label, ok, r):
+            return
+        seen.add(int(m.group(1)))
+    check("%s: the layout was built by the pool's workers %s" % (label, sorted(seen)),
+          seen <= set(pool.pids()), (sorted(seen), pool.pids()))
+    r = post_json(url + prefix + "_dash-update-component", click("tree-btn", 2))
+    want = {"multi": True, "response": {"tree-out": {"children": {
+        "type": "Div", "namespace": "dash_html_components", "props": {
+            "className": "tree", "children": ["tree n=2", {
+                "type": "Pre", "namespace": "dash_html_components",
+                "props": {"id": "tree-pre", "children": "a,b\n1,2"}}]}}}}}
+    check("%s: a callback answers a component tree (Div holding a Pre)" % label,
+          r.status == 200 and r.json() == want, r)
+
+
 def big_answer(url, prefix, label):
     """An answer far larger than nginx's FastCGI buffers (32 x 32k) arrives
     whole through nginx (which spools it to its temp directory)."""
@@ -299,6 +325,7 @@ def main():
                          "/mw/": mw.upstream})
     H.guarded("spawn-fcgi unix", spawn_fcgi_pool, url, unix, "/unix/", "spawn-fcgi unix socket")
     H.guarded("spawn-fcgi tcp", spawn_fcgi_pool, url, tcp, "/tcp/", "spawn-fcgi TCP")
+    H.guarded("layout fn", layout_fn_and_tree, url, unix, "/unix/", "spawn-fcgi unix socket")
     H.guarded("big answer", big_answer, url, "/tcp/", "spawn-fcgi TCP")
     H.guarded("sigterm in pool", sigterm_in_pool, url, one, "/one/", "spawn-fcgi")
     r = post_json(url + "/one/_dash-update-component", DD)
