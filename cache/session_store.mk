@@ -1,0 +1,1 @@
+# cache/session_store.mk: the bounded per-session store
