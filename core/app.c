@@ -112,6 +112,7 @@ void fcd_app_free(fcd_app_t *app)
     if (app == NULL)
         return;
     if (app->worker != NULL) {
+        fcd_session_conf_clear(&app->worker->sessions);
         fcd_cache_close(app->worker->cache);
         fcd_cache_stats_close(&app->worker->stats);
         free(app->worker);

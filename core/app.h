@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "cache/backend.h"
+#include "cache/session.h"
 #include "cache/stats.h"
 #include "core/buf.h"
 #include "core/config.h"
@@ -47,6 +48,7 @@ typedef struct fcd_worker {
     fcd_cache_t *cache;
     fcd_cache_stats_t stats;
     fcd_cache_ratelimit_t cache_log;
+    fcd_session_conf_t sessions; /* loaded when the app uses sessions */
 } fcd_worker_t;
 
 struct fcd_app {
@@ -62,6 +64,7 @@ struct fcd_app {
     fcd_buf_t index_html;
     fcd_buf_t layout_json;
     fcd_buf_t deps_json;
+    const char *session_prop; /* "id.prop" carrying the session id, or NULL */
     fcd_worker_t *worker;   /* set up by fcd_run in each worker */
     bool serving;
 };

@@ -30,6 +30,7 @@ struct fcd_call {
     json_object *triggered;      /* changedPropIds, borrowed */
     const char *triggered_id;    /* cached */
     char *error;                 /* fcd_fail message (arena) */
+    const fcd_session_t *session; /* the verified session, or NULL */
 };
 
 /* Find the callback whose output string is `key`, or NULL. */

@@ -5,4 +5,5 @@ libfcdash_core_la_SOURCES += \
 	handlers/dash.c handlers/dash.h \
 	handlers/update.c handlers/update.h \
 	handlers/memo.c handlers/memo.h \
+	handlers/session.c handlers/session.h \
 	handlers/run.c

@@ -18,6 +18,7 @@
 #include "fcgi/runtime.h"
 #include "handlers/dash.h"
 #include "handlers/memo.h"
+#include "handlers/session.h"
 
 static void usage(const fcd_app_t *app, FILE *to)
 {
@@ -88,6 +89,13 @@ int fcd_run(fcd_app_t *app, int argc, char **argv)
     }
     if (warn[0] != '\0')
         fprintf(stderr, "%s: warning: %s\n", app->name, warn);
+    if (fcd_sessions_worker_open(app, err, sizeof err, warn, sizeof warn) != 0) {
+        fprintf(stderr, "%s: %s\n", app->name, err);
+        fcd_app_free(app);
+        return 1;
+    }
+    if (warn[0] != '\0')
+        fprintf(stderr, "%s: WARNING: %s\n", app->name, warn);
     if (fcd_fault_handlers_install(err, sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", app->name, err);
         fcd_app_free(app);

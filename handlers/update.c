@@ -20,6 +20,7 @@
 
 #include "core/json.h"
 #include "handlers/callback.h"
+#include "handlers/session.h"
 
 static void put_json(void *p)
 {
@@ -246,6 +247,8 @@ void fcd_update_handle(const fcd_app_t *app, fcd_request_t *req, fcd_response_t 
         return;
     }
     call->triggered = changed;
+    if (fcd_sessions_check_call(call, res) != 0)
+        return;
 
     fcd_fault_t fault;
     fcd_status_t st = fcd_guarded_call(cb->fn, call, app->config.callback_time_limit, &fault);

@@ -202,6 +202,22 @@ FCD_API fcd_status_t fcd_memoize(fcd_call_t *call, const char *name, json_object
 FCD_API fcd_status_t fcd_memoize_forget(fcd_call_t *call, const char *name, json_object *args);
 FCD_API fcd_status_t fcd_memoize_forget_all(fcd_call_t *call, const char *name);
 
+/* ---- Per-session server data (the guide's Example 4) --------------------- */
+
+/* The prop that carries the page's session id, e.g. "session-id.data" (a
+ * dcc.Store the layout function fills with fcd_session_new).  A callback
+ * with that prop among its inputs or state runs only after the id it sends
+ * is verified: a forged, tampered, truncated, expired or retired-key id
+ * gets 403 with a JSON error, and the callback never runs.  Sessions need
+ * a secret shared by every worker and host: FCDASH_SECRET or
+ * FCDASH_SECRET_FILE (without one, a development secret is made with a
+ * loud warning, and FCDASH_ENV=production refuses to start). */
+FCD_API void fcd_use_sessions(fcd_app_t *app, const char *prop);
+
+/* A fresh signed session id, for a layout function.  Borrowed until the
+ * request ends; NULL (and the call fails) when sessions are not set up. */
+FCD_API const char *fcd_session_new(fcd_call_t *call);
+
 /* ---- Components and values ---------------------------------------------- */
 
 /*
