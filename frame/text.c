@@ -1,0 +1,310 @@
+/*
+ * text.c - a frame shown to people: cell text, figure arrays, CSV.
+ *
+ * The guide's apps show frames three ways, and each follows what the Python
+ * app would show, so the two can be compared response for response:
+ *   - a table cell is the value as str() shows it (42, 1.5, nan, True,
+ *     None, 2024-01-01 00:00:00);
+ *   - a figure gets a column as a JSON array, numbers written as Python's
+ *     json module writes them (repr), missing values as null;
+ *   - the session example prints df.to_csv(index=False): Python's csv
+ *     module with QUOTE_MINIMAL and "\n" line ends, NaN and None as empty
+ *     fields, floats as repr, datetimes in one format per column (the date
+ *     alone when every time is midnight, else to the finest second fraction
+ *     any value needs: none, 3, 6 or 9 digits).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame/frame_int.h"
+
+/* ---- Cell text ---------------------------------------------------------- */
+
+static int put_str(fcd_frame_buf_t *b, const char *s)
+{
+    return frame_buf_put(b, s, strlen(s));
+}
+
+fcd_status_t fcd_frame_cell_text(const fcd_frame_t *f, size_t col, size_t row,
+                                 fcd_frame_buf_t *out)
+{
+    const struct fcd_frame_col *c = frame_col(f, col);
+    char tmp[40];
+    size_t n;
+
+    if (f == NULL || out == NULL || row >= f->nrows ||
+        (c == NULL && col != FCD_FRAME_INDEX))
+        return FCD_ERROR;
+    if (c == NULL) {
+        n = frame_fmt_int(tmp, (int64_t)row);
+        return frame_buf_put(out, tmp, n) ? FCD_ERROR : FCD_OK;
+    }
+    switch (c->type) {
+    case FCD_FRAME_INT64:
+        n = frame_fmt_int(tmp, c->v.i64[row]);
+        break;
+    case FCD_FRAME_FLOAT64:
+        n = frame_fmt_repr(tmp, c->v.f64[row]);
+        break;
+    case FCD_FRAME_BOOL:
+        return put_str(out, c->v.b[row] == FCD_FRAME_BOOL_NA ? "None"
+                            : c->v.b[row]                    ? "True"
+                                                             : "False")
+                   ? FCD_ERROR
+                   : FCD_OK;
+    case FCD_FRAME_DATETIME:
+        if (c->v.i64[row] == FCD_FRAME_NAT)
+            return put_str(out, "NaT") ? FCD_ERROR : FCD_OK;
+        n = frame_fmt_timestamp(tmp, c->v.i64[row]);
+        break;
+    case FCD_FRAME_STRING:
+        if (c->na[row])
+            return put_str(out, "None") ? FCD_ERROR : FCD_OK;
+        return frame_buf_put(out, c->pool + c->v.off[row],
+                             c->v.off[row + 1] - c->v.off[row] - 1)
+                   ? FCD_ERROR
+                   : FCD_OK;
+    default:
+        return FCD_ERROR;
+    }
+    return frame_buf_put(out, tmp, n) ? FCD_ERROR : FCD_OK;
+}
+
+/* ---- Figure arrays ------------------------------------------------------ */
+
+/* Cell (c, row) as a json-c value; *ok false when out of memory (NULL
+ * alone is JSON null). */
+static json_object *cell_json(const struct fcd_frame_col *c, size_t row,
+                              bool *ok)
+{
+    char tmp[40];
+    json_object *v = NULL;
+    size_t n;
+
+    switch (c->type) {
+    case FCD_FRAME_INT64:
+        v = json_object_new_int64(c->v.i64[row]);
+        break;
+    case FCD_FRAME_FLOAT64:
+        if (!isfinite(c->v.f64[row]))
+            return NULL;
+        n = frame_fmt_repr(tmp, c->v.f64[row]);
+        tmp[n] = '\0';
+        /* json-c keeps this text for serializing, instead of %.17g */
+        v = json_object_new_double_s(c->v.f64[row], tmp);
+        break;
+    case FCD_FRAME_BOOL:
+        if (c->v.b[row] == FCD_FRAME_BOOL_NA)
+            return NULL;
+        v = json_object_new_boolean(c->v.b[row]);
+        break;
+    case FCD_FRAME_DATETIME:
+        if (c->v.i64[row] == FCD_FRAME_NAT)
+            return NULL;
+        n = frame_fmt_timestamp(tmp, c->v.i64[row]);
+        v = json_object_new_string_len(tmp, (int)n);
+        break;
+    case FCD_FRAME_STRING: {
+        size_t at = c->v.off[row], len = c->v.off[row + 1] - at - 1;
+
+        if (c->na[row])
+            return NULL;
+        if (len > INT32_MAX) {
+            *ok = false;
+            return NULL;
+        }
+        v = json_object_new_string_len(c->pool + at, (int)len);
+        break;
+    }
+    }
+    *ok = v != NULL;
+    return v;
+}
+
+json_object *fcd_frame_column_json(const fcd_frame_t *f, size_t col)
+{
+    const struct fcd_frame_col *c = frame_col(f, col);
+    json_object *a;
+
+    if (f == NULL || (c == NULL && col != FCD_FRAME_INDEX))
+        return NULL;
+    if ((a = json_object_new_array_ext(f->nrows > INT32_MAX ? INT32_MAX
+                                                            : (int)f->nrows)) ==
+        NULL)
+        return NULL;
+    for (size_t i = 0; i < f->nrows; i++) {
+        bool ok = true;
+        json_object *v = c ? cell_json(c, i, &ok)
+                           : json_object_new_int64((int64_t)i);
+
+        if (c == NULL)
+            ok = v != NULL;
+        if (!ok || json_object_array_add(a, v) != 0) {
+            json_object_put(v);
+            json_object_put(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+/* A field as Python's csv writer (QUOTE_MINIMAL) writes it: quoted when it
+ * holds the delimiter, the quote or a line feed (pandas' line terminator;
+ * a lone \r is left bare), with quotes doubled; and "" when it is the only
+ * field of the line and empty, so the line is not blank. */
+static int put_field(fcd_frame_buf_t *b, const char *s, size_t n, bool alone)
+{
+    size_t quotes = 0;
+    bool quote = alone && n == 0;
+    char *p;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            quotes++;
+        if (s[i] == '"' || s[i] == ',' || s[i] == '\n')
+            quote = true;
+    }
+    if (!quote)
+        return n ? frame_buf_put(b, s, n) : 0;
+    if (n + quotes + 2 < n || frame_buf_reserve(b, n + quotes + 2) != 0)
+        return -1;
+    p = b->data + b->len;
+    *p++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            *p++ = '"';
+        *p++ = s[i];
+    }
+    *p++ = '"';
+    b->len = (size_t)(p - b->data);
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+/* How a datetime column is written: pandas picks one format per column. */
+enum date_style { DATES_ONLY, SECONDS, MILLIS, MICROS, NANOS };
+
+static enum date_style date_style(const struct fcd_frame_col *c, size_t n)
+{
+    bool midnight = true;
+    int finest = SECONDS;
+
+    for (size_t i = 0; i < n; i++) {
+        int64_t ns = c->v.i64[i], in_day, in_sec;
+
+        if (ns == FCD_FRAME_NAT)
+            continue;
+        in_day = ns % (86400LL * 1000000000LL);
+        in_sec = ns % 1000000000LL;
+        if (in_day != 0)
+            midnight = false;
+        if (in_sec % 1000 != 0)
+            finest = NANOS;
+        else if (in_sec % 1000000 != 0 && finest < MICROS)
+            finest = MICROS;
+        else if (in_sec != 0 && finest < MILLIS)
+            finest = MILLIS;
+    }
+    return midnight ? DATES_ONLY : (enum date_style)finest;
+}
+
+static size_t fmt_csv_date(char *out, int64_t ns, enum date_style style)
+{
+    static const int digits[] = {0, 0, 3, 6, 9};
+    static const int32_t div[] = {1, 1, 1000000, 1000, 1};
+    int32_t frac = (int32_t)(ns % 1000000000);
+    size_t n;
+
+    (void)frame_fmt_timestamp(out, ns); /* "YYYY-MM-DD HH:MM:SS[...]" */
+    if (style == DATES_ONLY)
+        return 10;
+    n = 19;
+    if (style >= MILLIS) {
+        int32_t v = (frac < 0 ? frac + 1000000000 : frac) / div[style];
+
+        out[n++] = '.';
+        for (int i = digits[style] - 1; i >= 0; i--) {
+            out[n + (size_t)i] = (char)('0' + v % 10);
+            v /= 10;
+        }
+        n += (size_t)digits[style];
+    }
+    return n;
+}
+
+fcd_status_t fcd_frame_to_csv(const fcd_frame_t *f, fcd_frame_buf_t *out,
+                              fcd_frame_err_t *err)
+{
+    enum date_style *styles = NULL;
+    size_t start;
+    bool alone;
+
+    if (f == NULL || out == NULL) {
+        frame_err(err, "no frame or no buffer");
+        return FCD_ERROR;
+    }
+    start = out->len;
+    alone = f->ncols == 1;
+    if (f->ncols &&
+        (styles = malloc(f->ncols * sizeof *styles)) == NULL)
+        goto oom;
+    for (size_t j = 0; j < f->ncols; j++) {
+        if (f->cols[j].type == FCD_FRAME_DATETIME)
+            styles[j] = date_style(&f->cols[j], f->nrows);
+        if ((j && frame_buf_put(out, ",", 1) != 0) ||
+            put_field(out, f->cols[j].name, f->cols[j].name_len, alone) != 0)
+            goto oom;
+    }
+    if (frame_buf_put(out, "\n", 1) != 0)
+        goto oom;
+    for (size_t i = 0; i < f->nrows; i++) {
+        for (size_t j = 0; j < f->ncols; j++) {
+            const struct fcd_frame_col *c = &f->cols[j];
+            const char *s = NULL;
+            char tmp[40];
+            size_t n = 0;
+
+            switch (c->type) {
+            case FCD_FRAME_INT64:
+                n = frame_fmt_int(tmp, c->v.i64[i]);
+                break;
+            case FCD_FRAME_FLOAT64:
+                if (c->v.f64[i] == c->v.f64[i])
+                    n = frame_fmt_repr(tmp, c->v.f64[i]);
+                break;
+            case FCD_FRAME_BOOL:
+                if (c->v.b[i] != FCD_FRAME_BOOL_NA)
+                    n = c->v.b[i] ? (memcpy(tmp, "True", 4), 4)
+                                  : (memcpy(tmp, "False", 5), 5);
+                break;
+            case FCD_FRAME_DATETIME:
+                if (c->v.i64[i] != FCD_FRAME_NAT)
+                    n = fmt_csv_date(tmp, c->v.i64[i], styles[j]);
+                break;
+            case FCD_FRAME_STRING:
+                if (!c->na[i]) {
+                    s = c->pool + c->v.off[i];
+                    n = c->v.off[i + 1] - c->v.off[i] - 1;
+                }
+                break;
+            }
+            if ((j && frame_buf_put(out, ",", 1) != 0) ||
+                put_field(out, s ? s : tmp, n, alone) != 0)
+                goto oom;
+        }
+        if (frame_buf_put(out, "\n", 1) != 0)
+            goto oom;
+    }
+    free(styles);
+    return FCD_OK;
+oom:
+    free(styles);
+    out->len = start;
+    if (out->data != NULL)
+        out->data[start] = '\0';
+    FRAME_OOM(err);
+    return FCD_ERROR;
+}
