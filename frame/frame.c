@@ -11,6 +11,7 @@
  * FCD_ERROR with "out of memory" (or NULL for a new frame); nothing aborts.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
