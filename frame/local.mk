@@ -1,1 +1,29 @@
-# frame: see Makefile.am
+# frame: the typed column table for the examples' data (see frame/README.md).
+FRAME_SOURCES = \
+	frame/frame.c frame/frame.h frame/frame_int.h \
+	frame/format.c \
+	frame/hash.c \
+	frame/json_write.c \
+	frame/json_read.c \
+	frame/text.c \
+	frame/binary.c
+
+libfcdash_core_la_SOURCES += $(FRAME_SOURCES)
+libfcdash_core_la_LIBADD += -lm
+EXTRA_DIST += frame/README.md
+
+# The frame's tests build its sources in directly, so they run whatever
+# state the rest of the library is in.  pandas_fixtures.py (Debian's
+# python3-pandas) writes the reference texts at the start of each run.
+check_PROGRAMS += tests/unit/test_frame
+TESTS += tests/unit/test_frame
+tests_unit_test_frame_SOURCES = tests/unit/test_frame.c $(FRAME_SOURCES)
+tests_unit_test_frame_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFRAME_TEST_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_frame_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_frame_LDADD = $(CUNIT_LIBS) $(JSONC_LIBS) -lm
+# Chaos malloc: the test fails the n-th allocation frame/ makes and counts
+# the blocks still live afterwards.
+tests_unit_test_frame_LDFLAGS = \
+	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+EXTRA_DIST += tests/unit/pandas_fixtures.py
