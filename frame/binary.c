@@ -143,7 +143,7 @@ static unsigned char *put_body(unsigned char *p, const struct fcd_frame_col *c,
         for (size_t i = 0; i < n; i++) {
             size_t len = c->v.off[i + 1] - c->v.off[i] - 1;
 
-            memcpy(p, c->pool + c->v.off[i], len);
+            memcpy(p, c->pool.data + c->v.off[i], len);
             p += len;
         }
         return p;
@@ -274,12 +274,11 @@ static int read_body(struct in *in, struct fcd_frame_col *c, int type,
         }
         if (total - n > in->left)
             goto truncated;
-        if ((c->pool = malloc(total ? total : 1)) == NULL) {
+        if (frame_buf_reserve(&c->pool, total) != 0) {
             frame_col_free(c);
             FRAME_OOM(in->err);
             return -1;
         }
-        c->pool_cap = total ? total : 1;
         for (size_t i = 0; i < n; i++) {
             uint32_t len = get32(lens + 4 * i);
             bool missing = len == STR_MISSING;

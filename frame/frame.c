@@ -68,6 +68,13 @@ int frame_buf_put(fcd_frame_buf_t *b, const void *p, size_t n)
     return 0;
 }
 
+void frame_buf_truncate(fcd_frame_buf_t *b, size_t len)
+{
+    b->len = len;
+    if (b->data != NULL)
+        b->data[len] = '\0';
+}
+
 void fcd_frame_buf_free(fcd_frame_buf_t *buf)
 {
     if (buf == NULL)
@@ -125,26 +132,6 @@ static int col_grow(struct fcd_frame_col *c, size_t cap)
     return 0;
 }
 
-static int pool_reserve(struct fcd_frame_col *c, size_t extra)
-{
-    size_t need = c->pool_len + extra, cap;
-    char *p;
-
-    if (need < c->pool_len)
-        return -1;
-    if (need <= c->pool_cap)
-        return 0;
-    cap = c->pool_cap < 64 ? 64 : c->pool_cap;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    p = realloc(c->pool, cap);
-    if (p == NULL)
-        return -1;
-    c->pool = p;
-    c->pool_cap = cap;
-    return 0;
-}
-
 int frame_col_init(struct fcd_frame_col *c, fcd_frame_type_t type,
                    const char *name, size_t name_len, size_t cap)
 {
@@ -171,20 +158,17 @@ void frame_col_free(struct fcd_frame_col *c)
     free(c->name);
     free(c->v.any);
     free(c->na);
-    free(c->pool);
+    fcd_frame_buf_free(&c->pool);
     memset(c, 0, sizeof *c);
 }
 
 int frame_col_put_str(struct fcd_frame_col *c, size_t row, const char *s,
                       size_t n, bool missing)
 {
-    if (n + 1 == 0 || pool_reserve(c, n + 1) != 0)
+    if (frame_buf_put(&c->pool, s, n) != 0)
         return -1;
-    if (n)
-        memcpy(c->pool + c->pool_len, s, n);
-    c->pool_len += n;
-    c->pool[c->pool_len++] = '\0';
-    c->v.off[row + 1] = c->pool_len;
+    c->pool.len++; /* keep the NUL frame_buf_put wrote after it */
+    c->v.off[row + 1] = c->pool.len;
     c->na[row] = missing;
     return 0;
 }
@@ -382,7 +366,8 @@ fcd_status_t fcd_frame_append_row(fcd_frame_t *f, const fcd_frame_value_t *cells
         const char *s = cells[j].v.s;
 
         if (c->type == FCD_FRAME_STRING &&
-            pool_reserve(c, (cells[j].type && s ? strlen(s) : 0) + 1) != 0) {
+            frame_buf_reserve(&c->pool, (cells[j].type && s ? strlen(s) : 0) + 1) !=
+                0) {
             FRAME_OOM(err);
             return FCD_ERROR;
         }
@@ -451,7 +436,7 @@ static fcd_status_t add_whole(fcd_frame_t *f, const char *name,
         return FCD_ERROR;
     }
     fill(&c, values, n);
-    if (type == FCD_FRAME_STRING && c.pool == NULL && n) {
+    if (type == FCD_FRAME_STRING && c.pool.data == NULL && n) {
         frame_col_free(&c);
         FRAME_OOM(err);
         return FCD_ERROR;
@@ -485,7 +470,7 @@ static void fill_bool(struct fcd_frame_col *c, const void *v, size_t n)
 }
 
 /* Strings were checked by add_strings; a pool failure is seen through
- * c->pool staying NULL (and then nothing was written). */
+ * c->pool.data staying NULL (and then nothing was written). */
 static void fill_str(struct fcd_frame_col *c, const void *v, size_t n)
 {
     const char *const *s = v;
@@ -493,7 +478,7 @@ static void fill_str(struct fcd_frame_col *c, const void *v, size_t n)
 
     for (size_t i = 0; i < n; i++)
         total += (s[i] ? strlen(s[i]) : 0) + 1;
-    if (n == 0 || pool_reserve(c, total) != 0)
+    if (n == 0 || frame_buf_reserve(&c->pool, total) != 0)
         return;
     for (size_t i = 0; i < n; i++)
         (void)frame_col_put_str(c, i, s[i] ? s[i] : "", s[i] ? strlen(s[i]) : 0,
@@ -579,7 +564,7 @@ static fcd_status_t set_index(fcd_frame_t *f, fcd_frame_type_t type,
         return FCD_ERROR;
     }
     fill(c, labels, n);
-    if (type == FCD_FRAME_STRING && c->pool == NULL && n) {
+    if (type == FCD_FRAME_STRING && c->pool.data == NULL && n) {
         frame_col_free(c);
         free(c);
         FRAME_OOM(err);
@@ -685,7 +670,7 @@ const char *fcd_frame_str(const fcd_frame_t *f, size_t col, size_t row,
         return NULL;
     if (len != NULL)
         *len = c->v.off[row + 1] - c->v.off[row] - 1;
-    return c->pool + c->v.off[row];
+    return c->pool.data + c->v.off[row];
 }
 
 bool fcd_frame_is_na(const fcd_frame_t *f, size_t col, size_t row)
@@ -743,12 +728,12 @@ static int col_take(struct fcd_frame_col *dst, const struct fcd_frame_col *c,
                 goto fail;
             total += len;
         }
-        if (pool_reserve(dst, total) != 0)
+        if (frame_buf_reserve(&dst->pool, total) != 0)
             goto fail;
         for (size_t i = 0; i < n; i++) {
             size_t r = rows[i], at = c->v.off[r];
 
-            (void)frame_col_put_str(dst, i, c->pool + at,
+            (void)frame_col_put_str(dst, i, c->pool.data + at,
                                     c->v.off[r + 1] - at - 1, c->na[r]);
         }
         break;
@@ -862,7 +847,7 @@ static bool eq_str(const fcd_frame_t *f, size_t row, void *ctx)
     size_t at = c->v.off[row];
 
     return !c->na[row] && c->v.off[row + 1] - at - 1 == q->len &&
-           memcmp(c->pool + at, q->s, q->len) == 0;
+           memcmp(c->pool.data + at, q->s, q->len) == 0;
 }
 
 static bool find_typed(const fcd_frame_t *f, const char *column, bool string,
@@ -942,7 +927,7 @@ static bool pack_col_size(const struct fcd_frame_col *c, size_t n, size_t *total
     if (!pack_add(total, rows * w))
         return false;
     if (c->type == FCD_FRAME_STRING)
-        return pack_add(total, n) && pack_add(total, c->pool_len);
+        return pack_add(total, n) && pack_add(total, c->pool.len);
     return true;
 }
 
@@ -972,10 +957,10 @@ static void pack_col(struct fcd_frame_col *dst, const struct fcd_frame_col *c,
         dst->na = pack_take(at, n);
         if (n)
             memcpy(dst->na, c->na, n);
-        dst->pool = pack_take(at, c->pool_len);
-        if (c->pool_len)
-            memcpy(dst->pool, c->pool, c->pool_len);
-        dst->pool_cap = c->pool_len;
+        dst->pool.data = pack_take(at, c->pool.len);
+        if (c->pool.len)
+            memcpy(dst->pool.data, c->pool.data, c->pool.len);
+        dst->pool.cap = c->pool.len;
     }
 }
 

@@ -24,9 +24,8 @@ struct fcd_frame_col {
         signed char *b; /* BOOL */
         size_t *off;   /* STRING: cap + 1 offsets into pool */
     } v;
-    unsigned char *na; /* STRING: 1 when missing */
-    char *pool;        /* STRING: the bytes */
-    size_t pool_len, pool_cap;
+    unsigned char *na;    /* STRING: 1 when missing */
+    fcd_frame_buf_t pool; /* STRING: the bytes */
 };
 
 struct fcd_frame {
@@ -47,6 +46,8 @@ void frame_err(fcd_frame_err_t *err, const char *fmt, ...)
 /* Room for `extra` more bytes and a NUL.  0, or -1 when out of memory. */
 int frame_buf_reserve(fcd_frame_buf_t *b, size_t extra);
 int frame_buf_put(fcd_frame_buf_t *b, const void *p, size_t n);
+/* Back to `len` bytes (undoing a failed encode). */
+void frame_buf_truncate(fcd_frame_buf_t *b, size_t len);
 
 /* The column `col` names (FCD_FRAME_INDEX: the index), or NULL. */
 const struct fcd_frame_col *frame_col(const fcd_frame_t *f, size_t col);

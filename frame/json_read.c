@@ -706,11 +706,10 @@ static int build_strings(const struct view *v, struct fcd_frame_col *col)
     if (frame_col_init(col, FCD_FRAME_STRING, NULL, 0, v->n) != 0)
         return -1;
     if (v->n) {
-        if ((col->pool = malloc(total)) == NULL) {
+        if (frame_buf_reserve(&col->pool, total) != 0) {
             frame_col_free(col);
             return -1;
         }
-        col->pool_cap = total;
     }
     for (size_t i = 0; i < v->n; i++) {
         const struct cell *c = AT(v, i);
@@ -988,11 +987,6 @@ static fcd_frame_t *read_split(struct reader *r)
         if (!more)
             break;
     }
-    skip_ws(r);
-    if (r->p != r->end) {
-        fail(r, "text after the JSON value");
-        goto out;
-    }
     if (!seen_names || !seen_data) {
         frame_err(r->err, "split JSON needs \"columns\" and \"data\"");
         goto out;
@@ -1201,11 +1195,6 @@ static fcd_frame_t *read_columns(struct reader *r)
                 break;
         }
     }
-    skip_ws(r);
-    if (r->p != r->end) {
-        fail(r, "text after the JSON value");
-        goto out;
-    }
     nrows = labels.n;
     /* the first column's labels were not checked for repeats yet; a lone
      * column's are, once sorted, below */
@@ -1310,6 +1299,12 @@ fcd_frame_t *fcd_frame_from_json(const char *text, size_t len,
         f = NULL;
     } else {
         f = orient == FCD_FRAME_SPLIT ? read_split(&r) : read_columns(&r);
+        skip_ws(&r);
+        if (f != NULL && r.p != r.end) {
+            fail(&r, "text after the JSON value");
+            fcd_frame_free(f);
+            f = NULL;
+        }
     }
     if (r.c_locale != (locale_t)0)
         freelocale(r.c_locale);

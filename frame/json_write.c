@@ -182,7 +182,7 @@ static int put_cell(fcd_frame_buf_t *b, char **p, const struct fcd_frame_col *c,
             return 0;
         }
         b->len = (size_t)(*p - b->data);
-        if (put_string(b, c->pool + at, c->v.off[row + 1] - at - 1, slack) != 0)
+        if (put_string(b, c->pool.data + at, c->v.off[row + 1] - at - 1, slack) != 0)
             return -1;
         *p = b->data + b->len;
         return 0;
@@ -260,7 +260,7 @@ static int put_key(fcd_frame_buf_t *b, const fcd_frame_t *f, size_t row,
 
             if (c->na[row])
                 return frame_buf_put(b, "\"None\"", 6);
-            return put_string(b, c->pool + at, c->v.off[row + 1] - at - 1, 0);
+            return put_string(b, c->pool.data + at, c->v.off[row + 1] - at - 1, 0);
         }
         case FCD_FRAME_FLOAT64:
             n = frame_fmt_repr(tmp, c->v.f64[row]);
@@ -449,9 +449,7 @@ fcd_status_t fcd_frame_to_json(const fcd_frame_t *f, fcd_frame_orient_t orient,
         return FCD_ERROR;
     }
     if (rc != 0) {
-        out->len = start;
-        if (out->data != NULL)
-            out->data[start] = '\0';
+        frame_buf_truncate(out, start);
         return FCD_ERROR;
     }
     out->data[out->len] = '\0';

@@ -61,7 +61,7 @@ fcd_status_t fcd_frame_cell_text(const fcd_frame_t *f, size_t col, size_t row,
     case FCD_FRAME_STRING:
         if (c->na[row])
             return put_str(out, "None") ? FCD_ERROR : FCD_OK;
-        return frame_buf_put(out, c->pool + c->v.off[row],
+        return frame_buf_put(out, c->pool.data + c->v.off[row],
                              c->v.off[row + 1] - c->v.off[row] - 1)
                    ? FCD_ERROR
                    : FCD_OK;
@@ -114,7 +114,7 @@ static json_object *cell_json(const struct fcd_frame_col *c, size_t row,
             *ok = false;
             return NULL;
         }
-        v = json_object_new_string_len(c->pool + at, (int)len);
+        v = json_object_new_string_len(c->pool.data + at, (int)len);
         break;
     }
     }
@@ -286,7 +286,7 @@ fcd_status_t fcd_frame_to_csv(const fcd_frame_t *f, fcd_frame_buf_t *out,
                 break;
             case FCD_FRAME_STRING:
                 if (!c->na[i]) {
-                    s = c->pool + c->v.off[i];
+                    s = c->pool.data + c->v.off[i];
                     n = c->v.off[i + 1] - c->v.off[i] - 1;
                 }
                 break;
@@ -302,9 +302,7 @@ fcd_status_t fcd_frame_to_csv(const fcd_frame_t *f, fcd_frame_buf_t *out,
     return FCD_OK;
 oom:
     free(styles);
-    out->len = start;
-    if (out->data != NULL)
-        out->data[start] = '\0';
+    frame_buf_truncate(out, start);
     FRAME_OOM(err);
     return FCD_ERROR;
 }
