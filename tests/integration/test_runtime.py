@@ -304,7 +304,6 @@ def check_and_help(app):
 
 def main():
     h = H.Harness("fcdash-runtime")
-    static = h.static_root()
     app = H.program("tests/apps/protocol_check")
 
     section("--check, --help, no socket")
@@ -315,6 +314,8 @@ def main():
     H.guarded("alone", alone, h, app)
 
     section("spawn-fcgi pools")
+    # Only from here on is the static root needed (nginx, fingerprints).
+    static = h.static_root()
     env = dict(EXTRAS, FCDASH_STATIC_ROOT=static)
     unix = h.pool("rt-unix", app, workers=2, env=dict(env, FCDASH_PREFIX="/unix/"))
     tcp = h.pool("rt-tcp", app, workers=2, tcp=True, env=dict(env, FCDASH_PREFIX="/tcp/"))
