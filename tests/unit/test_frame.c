@@ -19,6 +19,7 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <errno.h>
 #include <ftw.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -895,6 +896,58 @@ static void test_hostile_json(void)
     free(goodc);
 }
 
+/* An app may switch LC_NUMERIC to a locale that writes 1,5: the texts
+ * must not change.  The test builds de_DE.UTF-8 with localedef into a
+ * temporary directory; where that cannot be done it says so and checks
+ * nothing. */
+static void test_locale(void)
+{
+    char dir[] = "/tmp/fcd-locale-XXXXXX", cmd[256], *text;
+    const double v[] = {1.5, 1.5e20, 1e-20, 1.0 / 3};
+    const char *in = "{\"columns\":[\"x\"],\"data\":[[1.5e300],[0.25],[\"2,5\"]]}";
+    fcd_frame_t *f = fcd_frame_new(), *g;
+    fcd_frame_buf_t b = FCD_FRAME_BUF_INIT;
+    char *old;
+
+    if (mkdtemp(dir) == NULL)
+        return;
+    snprintf(cmd, sizeof cmd,
+             "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1", dir);
+    setenv("LOCPATH", dir, 1);
+    old = strdup(setlocale(LC_NUMERIC, NULL));
+    if (system(cmd) != 0 || setlocale(LC_NUMERIC, "de_DE.UTF-8") == NULL) {
+        fprintf(stderr, "\n(no de_DE locale to build here: locale test skipped)\n");
+    } else {
+        char check[16];
+
+        snprintf(check, sizeof check, "%.1f", 1.5);
+        CU_ASSERT_STRING_EQUAL(check, "1,5"); /* the locale is in force */
+        fcd_frame_add_float64(f, "x", v, 4, NULL);
+        text = encode(f, FCD_FRAME_SPLIT, 0, NULL);
+        CU_ASSERT_STRING_EQUAL(text, "{\"columns\":[\"x\"],\"index\":[0,1,2,3],"
+                                     "\"data\":[[1.5],[1.5e+20],[1e-20],[0.3333333333]]}");
+        free(text);
+        CU_ASSERT(fcd_frame_to_csv(f, &b, NULL) == FCD_OK);
+        CU_ASSERT_STRING_EQUAL(b.data,
+                               "x\n1.5\n1.5e+20\n1e-20\n0.3333333333333333\n");
+        /* "2,5" is no number to Python, whatever the locale */
+        g = decode(in, FCD_FRAME_SPLIT, NULL);
+        CU_ASSERT(g == NULL);
+        fcd_frame_free(g);
+        g = decode("{\"columns\":[\"x\"],\"data\":[[1.5e300],[0.25]]}",
+                   FCD_FRAME_SPLIT, NULL);
+        CU_ASSERT(g != NULL && fcd_frame_float64s(g, 0)[0] == 1.5e300);
+        fcd_frame_free(g);
+    }
+    setlocale(LC_NUMERIC, old ? old : "C");
+    free(old);
+    unsetenv("LOCPATH");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CU_ASSERT(system(cmd) == 0);
+    fcd_frame_buf_free(&b);
+    fcd_frame_free(f);
+}
+
 /* ---- Running out of memory ---------------------------------------------- */
 
 static int oom_wrong; /* calls that failed with another message */
@@ -1310,6 +1363,7 @@ int main(void)
     CU_add_test(s, "pack", test_pack);
     CU_add_test(s, "binary form, hostile bytes", test_binary);
     CU_add_test(s, "hostile JSON", test_hostile_json);
+    CU_add_test(s, "numbers whatever the locale", test_locale);
     CU_add_test(s, "out of memory at every allocation", test_out_of_memory);
     s = CU_add_suite("pandas", pandas_init, pandas_cleanup);
     CU_add_test(s, "encode like pandas", test_encode_like_pandas);
