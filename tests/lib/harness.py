@@ -137,6 +137,15 @@ def tool(name):
     return path
 
 
+def _user_exists(name):
+    import pwd
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
 def free_port():
     """A free TCP port above 20000 on 127.0.0.1 (bound and released)."""
     for _ in range(200):
@@ -469,12 +478,27 @@ class Harness:
     # -- static root and pools
 
     def static_root(self):
+        """The static root nginx serves, built by frontend/layout-static:
+        links into frontend/node_modules, or copies when nginx's workers
+        (www-data, when we are root) cannot read through those links, as in
+        a checkout under /root."""
         if self.static is None:
-            dest = self.path("static")
             script = os.path.join(SRCDIR, "frontend", "layout-static")
+            dest = self.path("static")
             r = subprocess.run([script, dest], capture_output=True, text=True)
             if r.returncode != 0:
                 raise Missing("frontend/layout-static failed: %s" % (r.stderr or r.stdout).strip())
+            probe = os.path.join(dest, "dash", "deps", "react@18.3.1.min.js")
+            if os.getuid() == 0 and shutil.which("runuser") and _user_exists("www-data"):
+                t = subprocess.run(["runuser", "-u", "www-data", "--", "test", "-r", probe])
+                if t.returncode != 0:
+                    print("# www-data cannot read %s through its links: copying" % SRCDIR,
+                          flush=True)
+                    shutil.rmtree(dest)
+                    r = subprocess.run([script, "--copy", dest], capture_output=True, text=True)
+                    if r.returncode != 0:
+                        raise Missing("frontend/layout-static --copy failed: %s"
+                                      % (r.stderr or r.stdout).strip())
             self.static = dest
         return self.static
 
