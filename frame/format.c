@@ -207,9 +207,16 @@ size_t frame_fmt_pandas_double(char *out, double v)
     if (frac == 0) {
         *p++ = '0';
     } else {
-        /* ten digits, zero-padded, then the trailing zeros cut */
-        utoa_back(p + UJSON_DECIMALS, frac + UJSON_SCALE_INT);
-        p[-1] = '.'; /* the carried-in 1 landed on the point */
+        /* ten digits, zero-padded, in two halves of five that fit 32-bit
+         * arithmetic; then the trailing zeros cut */
+        uint32_t hi = (uint32_t)(frac / 100000), lo = (uint32_t)(frac % 100000);
+
+        for (int k = 4; k >= 0; k--) {
+            p[k] = (char)('0' + hi % 10);
+            p[5 + k] = (char)('0' + lo % 10);
+            hi /= 10;
+            lo /= 10;
+        }
         p += UJSON_DECIMALS;
         while (p[-1] == '0')
             p--;

@@ -243,53 +243,52 @@ static int encode_split(const fcd_frame_t *f, unsigned flags,
     return frame_buf_put(b, "]}", 2);
 }
 
-/* The orient='columns' key of row i (quotes included) appended to b. */
+/* The orient='columns' key of row i (quotes included) appended to b.
+ * Numbers and dates need no escaping, so they go straight in. */
 static int put_key(fcd_frame_buf_t *b, const fcd_frame_t *f, size_t row,
                    unsigned flags)
 {
     const struct fcd_frame_col *c = f->index;
-    char tmp[CELL_MAX];
-    size_t n;
+    char *p;
 
+    if (c != NULL && c->type == FCD_FRAME_STRING) {
+        size_t at = c->v.off[row];
+
+        if (c->na[row])
+            return frame_buf_put(b, "\"None\"", 6);
+        return put_string(b, c->pool.data + at, c->v.off[row + 1] - at - 1, 0);
+    }
+    if (room(b, CELL_MAX + 2) != 0)
+        return -1;
+    p = b->data + b->len;
+    *p++ = '"';
     if (c == NULL) {
-        n = frame_fmt_int(tmp, (int64_t)row);
+        p += frame_fmt_int(p, (int64_t)row);
     } else {
         switch (c->type) {
-        case FCD_FRAME_STRING: {
-            size_t at = c->v.off[row];
-
-            if (c->na[row])
-                return frame_buf_put(b, "\"None\"", 6);
-            return put_string(b, c->pool.data + at, c->v.off[row + 1] - at - 1, 0);
-        }
         case FCD_FRAME_FLOAT64:
-            n = frame_fmt_repr(tmp, c->v.f64[row]);
+            p += frame_fmt_repr(p, c->v.f64[row]);
             break;
         case FCD_FRAME_BOOL:
-            n = c->v.b[row] == FCD_FRAME_BOOL_NA ? (memcpy(tmp, "None", 4), 4)
-                : c->v.b[row]                    ? (memcpy(tmp, "True", 4), 4)
-                                                 : (memcpy(tmp, "False", 5), 5);
+            p = c->v.b[row] == FCD_FRAME_BOOL_NA ? put_lit(p, "None", 4)
+                : c->v.b[row]                    ? put_lit(p, "True", 4)
+                                                 : put_lit(p, "False", 5);
             break;
         case FCD_FRAME_DATETIME:
             if (c->v.i64[row] == FCD_FRAME_NAT)
-                n = (memcpy(tmp, "null", 4), 4);
+                p = put_lit(p, "null", 4);
             else if (flags & FCD_FRAME_ISO_DATES)
-                n = frame_fmt_iso_ms(tmp, c->v.i64[row]);
+                p += frame_fmt_iso_ms(p, c->v.i64[row]);
             else
-                n = frame_fmt_int(tmp, frame_ns_to_epoch_ms(c->v.i64[row]));
+                p += frame_fmt_int(p, frame_ns_to_epoch_ms(c->v.i64[row]));
             break;
         default:
-            n = frame_fmt_int(tmp, c->v.i64[row]);
+            p += frame_fmt_int(p, c->v.i64[row]);
             break;
         }
     }
-    /* numbers and dates need no escaping */
-    if (room(b, n + 2) != 0)
-        return -1;
-    b->data[b->len++] = '"';
-    memcpy(b->data + b->len, tmp, n);
-    b->len += n;
-    b->data[b->len++] = '"';
+    *p++ = '"';
+    b->len = (size_t)(p - b->data);
     return 0;
 }
 
