@@ -235,7 +235,44 @@ static size_t fmt_csv_date(char *out, int64_t ns, enum date_style style)
     return n;
 }
 
+/* One index label as to_csv writes it: RangeIndex positions, integers,
+ * or strings (quoted like any field). */
+static int put_index_label(fcd_frame_buf_t *out, const fcd_frame_t *f, size_t row)
+{
+    char tmp[40];
+    const struct fcd_frame_col *ix = f->index;
+    if (ix == NULL)
+        return frame_buf_put(out, tmp, frame_fmt_int(tmp, (int64_t)row));
+    if (ix->type == FCD_FRAME_STRING) {
+        if (ix->na[row])
+            return 0;
+        return put_field(out, ix->pool.data + ix->v.off[row],
+                         ix->v.off[row + 1] - ix->v.off[row] - 1, false);
+    }
+    return frame_buf_put(out, tmp, frame_fmt_int(tmp, ix->v.i64[row]));
+}
+
+static fcd_status_t write_csv(const fcd_frame_t *f, bool with_index, fcd_frame_buf_t *out,
+                              fcd_frame_err_t *err);
+
 fcd_status_t fcd_frame_to_csv(const fcd_frame_t *f, fcd_frame_buf_t *out,
+                              fcd_frame_err_t *err)
+{
+    return write_csv(f, false, out, err);
+}
+
+fcd_status_t fcd_frame_to_csv_index(const fcd_frame_t *f, fcd_frame_buf_t *out,
+                                    fcd_frame_err_t *err)
+{
+    if (f != NULL && f->index != NULL && f->index->type != FCD_FRAME_INT64 &&
+        f->index->type != FCD_FRAME_STRING) {
+        frame_err(err, "to_csv with the index: only integer and string indexes are written");
+        return FCD_ERROR;
+    }
+    return write_csv(f, true, out, err);
+}
+
+static fcd_status_t write_csv(const fcd_frame_t *f, bool with_index, fcd_frame_buf_t *out,
                               fcd_frame_err_t *err)
 {
     enum date_style *styles = NULL;
@@ -247,7 +284,11 @@ fcd_status_t fcd_frame_to_csv(const fcd_frame_t *f, fcd_frame_buf_t *out,
         return FCD_ERROR;
     }
     start = out->len;
-    alone = f->ncols == 1;
+    /* A lone column quotes an empty field; with the index beside it, a
+     * row has two fields and needs no such care. */
+    alone = f->ncols == 1 && !with_index;
+    if (with_index && frame_buf_put(out, f->ncols ? "," : "", f->ncols ? 1 : 0) != 0)
+        goto oom;
     if (f->ncols &&
         (styles = malloc(f->ncols * sizeof *styles)) == NULL)
         goto oom;
@@ -261,6 +302,9 @@ fcd_status_t fcd_frame_to_csv(const fcd_frame_t *f, fcd_frame_buf_t *out,
     if (frame_buf_put(out, "\n", 1) != 0)
         goto oom;
     for (size_t i = 0; i < f->nrows; i++) {
+        if (with_index &&
+            (put_index_label(out, f, i) != 0 || (f->ncols && frame_buf_put(out, ",", 1) != 0)))
+            goto oom;
         for (size_t j = 0; j < f->ncols; j++) {
             const struct fcd_frame_col *c = &f->cols[j];
             const char *s = NULL;

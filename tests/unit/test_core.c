@@ -144,6 +144,27 @@ static void test_put(void)
     json_object_put(fig);
 }
 
+/* Expected text from pandas 1.5: df.to_csv() with its default index. */
+static void test_csv_with_index(void)
+{
+    fcd_frame_t *f = fcd_frame_new();
+    fcd_frame_err_t e;
+    fcd_frame_add_column(f, "time", FCD_FRAME_STRING, &e);
+    fcd_frame_add_column(f, "values", FCD_FRAME_STRING, &e);
+    fcd_frame_append(f, &e, FCD_FRAME_S("2026-11-25 08:00:00.123456"), FCD_FRAME_S("a"));
+    fcd_frame_append(f, &e, FCD_FRAME_S("x,y"), FCD_FRAME_S(""));
+    fcd_frame_buf_t b = FCD_FRAME_BUF_INIT;
+    CU_ASSERT_EQUAL(fcd_frame_to_csv_index(f, &b, &e), FCD_OK);
+    CU_ASSERT_NSTRING_EQUAL(b.data, ",time,values\n0,2026-11-25 08:00:00.123456,a\n1,\"x,y\",\n", b.len);
+    fcd_frame_t *g = fcd_frame_filter_eq_str(f, "values", "", &e);
+    b.len = 0;
+    CU_ASSERT_EQUAL(fcd_frame_to_csv_index(g, &b, &e), FCD_OK);
+    CU_ASSERT_NSTRING_EQUAL(b.data, ",time,values\n1,\"x,y\",\n", b.len); /* label kept */
+    fcd_frame_buf_free(&b);
+    fcd_frame_free(g);
+    fcd_frame_free(f);
+}
+
 static void test_canonical(void)
 {
     json_object *v = fcd_json("{'type': 'pm', 'index': ['ALL']}");
@@ -468,6 +489,7 @@ int main(void)
     CU_add_test(s, "JSON parse limits", test_parse_limits);
     CU_add_test(s, "canonical dict ids", test_canonical);
     CU_add_test(s, "fcd_put paths", test_put);
+    CU_add_test(s, "to_csv with the index", test_csv_with_index);
     CU_add_test(s, "settings", test_config);
     CU_add_test(s, "dispatch: answers", test_dispatch_answers);
     CU_add_test(s, "dispatch: errors", test_dispatch_errors);
