@@ -10,3 +10,9 @@ examples_scores_global_scores_global_SOURCES = examples/scores-global/scores-glo
 examples_scores_global_scores_global_CFLAGS = $(APP_COMPILE_FLAGS)
 examples_scores_global_scores_global_LDFLAGS = $(APP_LINK_FLAGS)
 examples_scores_global_scores_global_LDADD = $(APP_LIBS)
+
+noinst_PROGRAMS += examples/signal/signal
+examples_signal_signal_SOURCES = examples/signal/signal.c
+examples_signal_signal_CFLAGS = $(APP_COMPILE_FLAGS)
+examples_signal_signal_LDFLAGS = $(APP_LINK_FLAGS)
+examples_signal_signal_LDADD = $(APP_LIBS) -lm

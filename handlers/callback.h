@@ -31,6 +31,7 @@ struct fcd_call {
     const char *triggered_id;    /* cached */
     char *error;                 /* fcd_fail message (arena) */
     const fcd_session_t *session; /* the verified session, or NULL */
+    const void *memo_ctx;        /* fcd_memoize_frame's function, while it runs */
 };
 
 /* Find the callback whose output string is `key`, or NULL. */

@@ -6,4 +6,5 @@ libfcdash_core_la_SOURCES += \
 	handlers/update.c handlers/update.h \
 	handlers/memo.c handlers/memo.h \
 	handlers/session.c handlers/session.h \
+	handlers/frames.c \
 	handlers/run.c

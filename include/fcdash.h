@@ -570,6 +570,36 @@ FCD_API fcd_status_t fcd_frame_to_binary(const fcd_frame_t *f,
 FCD_API fcd_frame_t *fcd_frame_from_binary(const void *data, size_t len,
                                            fcd_frame_err_t *err);
 
+/* ---- Frames in an app --------------------------------------------------- */
+
+/* Keep `f` as app data: a packed read-only copy in memory frozen when
+ * serving starts (so a callback cannot change the frame every worker
+ * shares).  Takes over f (released).  NULL when out of memory, recorded as
+ * a set-up error. */
+FCD_API const fcd_frame_t *fcd_app_keep_frame(fcd_app_t *app, fcd_frame_t *f);
+
+/* A function whose frame fcd_memoize_frame keeps.  Returns a new frame, or
+ * NULL after fcd_fail(call, ...). */
+typedef fcd_frame_t *(*fcd_memo_frame_fn)(fcd_call_t *call, json_object *args);
+
+/* fcd_memoize for a function returning a frame, as @cache.memoize() on a
+ * function returning a DataFrame: stored in the compact binary form.  The
+ * frame is borrowed until the request ends; NULL when the call failed. */
+FCD_API const fcd_frame_t *fcd_memoize_frame(fcd_call_t *call, const char *name,
+                                             json_object *args, unsigned timeout,
+                                             fcd_memo_frame_fn fn);
+
+/* A frame decoded from a Store's JSON (pandas' split or default shape),
+ * borrowed until the request ends; NULL (and the call fails with the
+ * decoder's message) when the JSON is not such a frame. */
+FCD_API const fcd_frame_t *fcd_arg_frame(fcd_call_t *call, size_t i, fcd_frame_orient_t orient);
+
+/* Set output i to the frame's JSON text as pandas writes it
+ * (to_json(orient=..., date_format='iso') for FCD_FRAME_SPLIT): a string,
+ * as Dash apps store frames in a dcc.Store. */
+FCD_API fcd_status_t fcd_out_frame(fcd_call_t *call, size_t i, const fcd_frame_t *f,
+                                   fcd_frame_orient_t orient);
+
 #ifdef __cplusplus
 }
 #endif
