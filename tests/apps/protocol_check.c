@@ -13,7 +13,9 @@
  * SIGTERM test), crash-btn (a null-pointer write), loop-btn (never
  * returns; the callback time limit must end it), pid-btn (answers the
  * worker's pid), big-btn (answers n_clicks * 1000 bytes), tree-btn
- * (answers a component tree, a Div holding a Pre).  The layout then comes
+ * (answers a component tree, a Div holding a Pre), spin-btn (like
+ * slow-btn, but busy on the CPU instead of asleep: no system call for a
+ * signal to interrupt).  The layout then comes
  * from a layout function, called per page load, which also names the
  * serving worker in a Div `served-by`.  They stay out of the default app
  * so that _dash-layout and _dash-dependencies can be compared with the
@@ -225,6 +227,21 @@ static fcd_status_t slow(fcd_call_t *call)
     return fcd_out_printf(call, 0, "slow done n=%s", py(call, fcd_arg(call, 0)));
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static fcd_status_t spin(fcd_call_t *call)
+{
+    volatile unsigned long n = 0;
+    for (double end = now_ms() + (double)slow_ms; now_ms() < end;)
+        n++;
+    return fcd_out_printf(call, 0, "spin done n=%s", py(call, fcd_arg(call, 0)));
+}
+
 static fcd_status_t crash(fcd_call_t *call)
 {
     volatile int *volatile p = NULL;
@@ -321,7 +338,9 @@ static json_object *extras_layout(void)
         fcd_html("Button", "{'id': 'big-btn'}", fcd_text("big")),
         fcd_html("Div", "{'id': 'big-out'}"),
         fcd_html("Button", "{'id': 'tree-btn'}", fcd_text("tree")),
-        fcd_html("Div", "{'id': 'tree-out'}"));
+        fcd_html("Div", "{'id': 'tree-out'}"),
+        fcd_html("Button", "{'id': 'spin-btn'}", fcd_text("spin")),
+        fcd_html("Div", "{'id': 'spin-out'}"));
 }
 
 /* Dash's `app.layout = serve_layout`: built for every page load. */
@@ -379,6 +398,8 @@ int main(int argc, char **argv)
         fcd_callback(app, big, "big-out.children", "big-btn.n_clicks", NULL,
                      FCD_PREVENT_INITIAL_CALL);
         fcd_callback(app, tree, "tree-out.children", "tree-btn.n_clicks", NULL,
+                     FCD_PREVENT_INITIAL_CALL);
+        fcd_callback(app, spin, "spin-out.children", "spin-btn.n_clicks", NULL,
                      FCD_PREVENT_INITIAL_CALL);
     }
     return fcd_run(app, argc, argv);

@@ -269,6 +269,41 @@ def alone(h, app):
           p.poll() is not None and took < 0.5, took)
 
 
+def sigusr1(h, app):
+    """SIGUSR1 is libfcgi's graceful stop, what multiwatch sends its workers
+    (nginx/fcdash-pool): the request in hand is answered, then the worker
+    exits with status 0, whatever it was doing when the signal came: idle
+    in accept, asleep in a callback, or computing in one (no system call
+    for the signal to interrupt)."""
+    for what in ("idle", "slow", "spin"):
+        addr = "127.0.0.1:%d" % H.free_port()
+        label = "SIGUSR1 (multiwatch's stop), %s worker" % (
+            {"idle": "idle", "slow": "sleeping", "spin": "computing"}[what])
+        p, log, up = start_alone(h, app, addr, "usr1-" + what)
+        if not check("%s: the worker starts" % label, up, open(log).read()):
+            continue
+        time.sleep(0.3)  # past the start-up probe's connection: idle in accept
+        res = {}
+        t = threading.Thread(target=lambda: res.update(r=direct(addr, click(what + "-btn"))))
+        if what != "idle":
+            t.start()
+            time.sleep(0.4)
+        p.send_signal(signal.SIGUSR1)
+        if what != "idle":
+            t.join(SLOW_MS / 1000 + 10)
+            r = res.get("r")
+            check("%s: the request in hand is answered (200)" % label,
+                  r is not None and r.status == 200 and ("%s done" % what) in r.text, r)
+        try:
+            p.wait(SLOW_MS / 1000 + 3)
+        except subprocess.TimeoutExpired:
+            pass
+        text = open(log).read()
+        check("%s: exits with status 0 and no error" % label,
+              p.poll() == 0 and "failed" not in text,
+              "exit %s; log: %s" % (p.poll(), text[-400:].replace("\n", " | ")))
+
+
 def no_socket(app):
     for what, stdin in (("stdin /dev/null", subprocess.DEVNULL), ("stdin a pipe", subprocess.PIPE)):
         p = subprocess.Popen([app], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -312,6 +347,7 @@ def main():
 
     section("alone with --listen")
     H.guarded("alone", alone, h, app)
+    H.guarded("sigusr1", sigusr1, h, app)
 
     section("spawn-fcgi pools")
     # Only from here on is the static root needed (nginx, fingerprints).
