@@ -364,7 +364,7 @@ def request_log(url, pool, prefix, label):
 def main():
     h = H.Harness("fcdash-protocol")
     static = h.static_root()
-    app = h.program = H.program("tests/apps/protocol_check")
+    app = H.program("tests/apps/protocol_check")
     prod = h.pool("protocol", app, workers=2, env={
         "FCDASH_PREFIX": "/app/", "FCDASH_STATIC_ROOT": static, "FCDASH_MAX_BODY": "64k"})
     dbg = h.pool("protocol-debug", app, workers=2, tcp=True, env={
