@@ -27,3 +27,9 @@ examples_aggregates_aggregates_SOURCES = examples/aggregates/aggregates.c exampl
 examples_aggregates_aggregates_CFLAGS = $(APP_COMPILE_FLAGS)
 examples_aggregates_aggregates_LDFLAGS = $(APP_LINK_FLAGS)
 examples_aggregates_aggregates_LDADD = $(APP_LIBS)
+
+noinst_PROGRAMS += examples/session/session
+examples_session_session_SOURCES = examples/session/session.c
+examples_session_session_CFLAGS = $(APP_COMPILE_FLAGS)
+examples_session_session_LDFLAGS = $(APP_LINK_FLAGS)
+examples_session_session_LDADD = $(APP_LIBS)

@@ -66,6 +66,25 @@ const char *fcd_session_new(fcd_call_t *call)
     return text;
 }
 
+fcd_status_t fcd_session_memoize(fcd_call_t *call, const char *name, unsigned timeout,
+                                 fcd_memo_fn fn, const void **data, size_t *len)
+{
+    if (call->session == NULL)
+        return fcd_fail(call, "fcd_session_memoize: callback %s does not take the session prop %s",
+                        call->cb ? call->cb->name : "?",
+                        call->app->session_prop ? call->app->session_prop : "(none)");
+    char key[FCD_SESSION_KEY_BUF];
+    if (fcd_session_storage_key(&call->app->worker->sessions, call->session, NULL, key) !=
+        FCD_SESSION_OK)
+        return fcd_fail(call, "fcd_session_memoize: no storage key");
+    /* Keyed by the verified session's storage key: no client text reaches
+     * the key, so no client can address another session's value. */
+    json_object *args = json_object_new_string(key);
+    fcd_status_t st = fcd_memoize(call, name, args, timeout, fn, data, len);
+    json_object_put(args);
+    return st;
+}
+
 /* Where the session prop sits among the callback's arguments, or -1. */
 static long session_arg(const fcd_call_t *call)
 {

@@ -218,6 +218,14 @@ FCD_API void fcd_use_sessions(fcd_app_t *app, const char *prop);
  * request ends; NULL (and the call fails) when sessions are not set up. */
 FCD_API const char *fcd_session_new(fcd_call_t *call);
 
+/* fcd_memoize for this call's session: fn runs once per session (the
+ * other outputs asking at the same moment wait for it), and its result is
+ * kept on the server under the session, out of reach of every other
+ * session and app key.  The callback must take the session prop.
+ * On FCD_OK *data and *len are borrowed until the request ends. */
+FCD_API fcd_status_t fcd_session_memoize(fcd_call_t *call, const char *name, unsigned timeout,
+                                         fcd_memo_fn fn, const void **data, size_t *len);
+
 /* ---- Components and values ---------------------------------------------- */
 
 /*
