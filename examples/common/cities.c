@@ -47,7 +47,8 @@ json_object *create_figure(const fcd_frame_t *frame, const char *title)
     json_object *fig = fcd_json("{'data': [{'type': 'scatter', 'mode': 'markers'}]}");
     fcd_put(fig, "data.0.x", fcd_frame_column_json(frame, fcd_frame_find(frame, "day")));
     fcd_put(fig, "data.0.y", fcd_frame_column_json(frame, fcd_frame_find(frame, "amount")));
-    fcd_put(fig, "layout.title", fcd_textf("%s%zu rows", title, fcd_frame_nrows(frame)));
+    /* plotly.js 3 reads a title only in its object form */
+    fcd_put(fig, "layout.title.text", fcd_textf("%s%zu rows", title, fcd_frame_nrows(frame)));
     return fig;
 }
 
