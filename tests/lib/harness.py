@@ -146,6 +146,45 @@ def _user_exists(name):
         return False
 
 
+def source_file(rel):
+    """A script or file of the source tree, or Missing."""
+    path = os.path.join(SRCDIR, rel)
+    if not os.path.exists(path):
+        raise Missing("%s is not in the source tree %s" % (rel, SRCDIR))
+    return path
+
+
+def frontend_script():
+    """frontend/layout-static with its npm packages installed.  When the
+    source tree has no frontend/node_modules (a tree where install-deps has
+    not run, or make distcheck's read-only copy), the front end is copied
+    to $FCDASH_BUILDDIR/run/tests/frontend and `npm ci` runs there, once,
+    under a lock, for every test that needs it."""
+    import fcntl
+    src = os.path.join(SRCDIR, "frontend")
+    script = source_file("frontend/layout-static")
+    if os.path.isdir(os.path.join(src, "node_modules")):
+        return script
+    npm = tool("npm")
+    dest = os.path.join(BUILDDIR, "run", "tests", "frontend")
+    os.makedirs(dest, exist_ok=True)
+    with open(os.path.join(dest, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp = os.path.join(dest, "node_modules", ".package-lock.json")
+        for name in ("layout-static", "fcdash.css", "package.json", "package-lock.json"):
+            shutil.copy2(os.path.join(src, name), os.path.join(dest, name))
+        if not os.path.exists(stamp) or (os.path.getmtime(stamp)
+                                         < os.path.getmtime(os.path.join(dest, "package-lock.json"))):
+            print("# %s has no node_modules: npm ci in %s" % (src, dest), flush=True)
+            r = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts",
+                                "--loglevel=error"], cwd=dest, capture_output=True, text=True,
+                               timeout=900)
+            if r.returncode != 0:
+                raise Missing("npm ci in %s failed (run scripts/install-deps): %s"
+                              % (dest, (r.stderr or r.stdout)[-1000:]))
+    return os.path.join(dest, "layout-static")
+
+
 def free_port():
     """A free TCP port above 20000 on 127.0.0.1 (bound and released)."""
     for _ in range(200):
@@ -483,7 +522,7 @@ class Harness:
         (www-data, when we are root) cannot read through those links, as in
         a checkout under /root."""
         if self.static is None:
-            script = os.path.join(SRCDIR, "frontend", "layout-static")
+            script = frontend_script()
             dest = self.path("static")
             r = subprocess.run([script, dest], capture_output=True, text=True)
             if r.returncode != 0:
@@ -492,7 +531,7 @@ class Harness:
             if os.getuid() == 0 and shutil.which("runuser") and _user_exists("www-data"):
                 t = subprocess.run(["runuser", "-u", "www-data", "--", "test", "-r", probe])
                 if t.returncode != 0:
-                    print("# www-data cannot read %s through its links: copying" % SRCDIR,
+                    print("# www-data cannot read %s through its links: copying" % script,
                           flush=True)
                     shutil.rmtree(dest)
                     r = subprocess.run([script, "--copy", dest], capture_output=True, text=True)
@@ -510,7 +549,7 @@ class Harness:
         run_dir = self.path("pools")
         os.makedirs(run_dir, exist_ok=True)
         os.chmod(run_dir, 0o755)
-        cmd = [os.path.join(SRCDIR, "nginx", "fcdash-pool"), "start", name, binary,
+        cmd = [source_file("nginx/fcdash-pool"), "start", name, binary,
                "--workers", str(workers), "--run-dir", run_dir]
         if tcp:
             port = free_port()
@@ -598,7 +637,7 @@ class Harness:
         os.makedirs(run, exist_ok=True)
         os.chmod(run, 0o755)
         port = free_port()
-        cmd = [os.path.join(SRCDIR, "nginx", "fcdash-nginx-conf"), "--port", str(port),
+        cmd = [source_file("nginx/fcdash-nginx-conf"), "--port", str(port),
                "--run-dir", run, "--static-root", self.static_root()]
         if index:
             cmd += ["--index", index]
