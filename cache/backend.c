@@ -65,7 +65,7 @@ bool fcd_cache_key_ok(const char *key)
     return i > 0;
 }
 
-static bool app_ok(const char *app)
+bool fcd_cache_app_ok(const char *app)
 {
     size_t n = app ? strlen(app) : 0;
 
@@ -170,7 +170,7 @@ fcd_cache_status_t fcd_cache_default_dir(const char *app, char *buf, size_t len)
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     int n;
 
-    if (!app_ok(app))
+    if (!fcd_cache_app_ok(app))
         return FCD_CACHE_ERROR;
     if (xdg && xdg[0] == '/')
         n = snprintf(buf, len, "%s/fcdash-cache/%s", xdg, app);
@@ -262,7 +262,7 @@ fcd_cache_status_t fcd_cache_open(fcd_cache_t **out, const char *url, const char
     *out = NULL;
     if (errlen)
         err[0] = '\0';
-    if (!app_ok(app)) {
+    if (!fcd_cache_app_ok(app)) {
         snprintf(err, errlen, "cache: app name must be 1..%d of [A-Za-z0-9._-]",
                  FCD_CACHE_APP_MAX);
         return FCD_CACHE_ERROR;

@@ -233,6 +233,10 @@ void fcd_cache_unlock(fcd_cache_t *c, fcd_cache_lock_t *lk);
 /* Whether `key` is acceptable to every backend (see the top of file). */
 bool fcd_cache_key_ok(const char *key);
 
+/* Whether `app` may name an app in keys, shm segments and directories:
+ * 1..FCD_CACHE_APP_MAX of [A-Za-z0-9._-], and not "." or "..". */
+bool fcd_cache_app_ok(const char *app);
+
 /* ---- For backend implementations (the cache/ sources only) ------------------------ */
 
 enum fcd_cache_store_mode { FCD_CACHE_STORE_SET, FCD_CACHE_STORE_ADD };

@@ -40,6 +40,7 @@
 #include <sodium.h>
 
 #include "cache/backend.h"
+#include "cache/bytes.h"
 #include "cache/stats.h"
 
 #define FS_THRESHOLD_DEFAULT 500u
@@ -55,34 +56,6 @@ struct fs {
     unsigned threshold;
     char dir[FCD_CACHE_URL_MAX];
 };
-
-static void put_u32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
 
 /* The file name of a key: 32 hex digits and a suffix ('v' entry, 'l' lock). */
 static void key_name(const char *key, size_t klen, char suffix, char out[FS_NAME_LEN + 1])
@@ -201,13 +174,13 @@ static int open_entry(fcd_cache_t *c, const char *name, const char *key, size_t 
     }
     *st = FCD_CACHE_MISS;
     if (sb.st_size < (off_t)(FS_HDR + klen) || read_full(fd, hdr, FS_HDR, 0) < 0 ||
-        memcmp(hdr, FS_MAGIC, 4) != 0 || get_u32(hdr + 4) != FS_VERSION ||
-        get_u32(hdr + 16) != klen || read_full(fd, kbuf, klen, FS_HDR) < 0 ||
+        memcmp(hdr, FS_MAGIC, 4) != 0 || fcd_get_u32(hdr + 4) != FS_VERSION ||
+        fcd_get_u32(hdr + 16) != klen || read_full(fd, kbuf, klen, FS_HDR) < 0 ||
         memcmp(kbuf, key, klen) != 0) {
         close(fd);
         return -1;
     }
-    expiry = (int64_t)get_u64(hdr + 8);
+    expiry = (int64_t)fcd_get_u64(hdr + 8);
     if (expiry != 0 && expiry <= (int64_t)time(NULL)) {
         close(fd);
         return -1;
@@ -272,9 +245,9 @@ static fcd_cache_status_t write_temp(fcd_cache_t *c, const char *key, size_t kle
     if (fd < 0)
         return io_fail(c, "create", errno);
     memcpy(hdr, FS_MAGIC, 4);
-    put_u32(hdr + 4, FS_VERSION);
-    put_u64(hdr + 8, ttl ? (uint64_t)time(NULL) + ttl : 0);
-    put_u32(hdr + 16, (uint32_t)klen);
+    fcd_put_u32(hdr + 4, FS_VERSION);
+    fcd_put_u64(hdr + 8, ttl ? (uint64_t)time(NULL) + ttl : 0);
+    fcd_put_u32(hdr + 16, (uint32_t)klen);
     iov[0].iov_base = hdr;
     iov[0].iov_len = FS_HDR;
     iov[1].iov_base = (void *)(uintptr_t)key;
@@ -404,7 +377,7 @@ static void prune(fcd_cache_t *c, const char *keep)
         int efd = openat(f->dirfd, v[i].name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         bool gone = efd < 0;
         if (!gone && fstat(efd, &sb) == 0 && read_full(efd, hdr, FS_HDR, 0) == 0) {
-            int64_t expiry = (int64_t)get_u64(hdr + 8);
+            int64_t expiry = (int64_t)fcd_get_u64(hdr + 8);
             v[i].mtime = sb.st_mtim;
             v[i].ttl = expiry != 0;
             if (expiry != 0 && expiry <= (int64_t)now) {

@@ -1,6 +1,6 @@
 # cache: shared state across worker processes (see cache/README.md).
 CACHE_SOURCES = \
-	cache/backend.c cache/backend.h \
+	cache/backend.c cache/backend.h cache/bytes.h \
 	cache/memcached.c \
 	cache/filesystem.c \
 	cache/memory.c \

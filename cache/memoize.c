@@ -42,6 +42,7 @@
 #include <sodium.h>
 
 #include "cache/memoize.h"
+#include "cache/bytes.h"
 #include "cache/stats.h"
 
 #define FLAG_LZ4 1u
@@ -53,34 +54,6 @@
 _Static_assert(FCD_MEMO_KEY_LEN_MAX <= FCD_CACHE_KEY_MAX, "memoize keys must fit memcached's");
 
 /* ---- little helpers ------------------------------------------------------ */
-
-static void put_u32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
 
 static void checksum(unsigned char out[CKSUM_LEN], const void *p, size_t n)
 {
@@ -136,7 +109,7 @@ static void hash_str(crypto_generichash_state *h, const char *s)
     size_t n = s ? strlen(s) : 0;
 
     /* Length-prefixed, so ("ab","c") and ("a","bc") differ. */
-    put_u64(len, n);
+    fcd_put_u64(len, n);
     crypto_generichash_update(h, len, sizeof len);
     crypto_generichash_update(h, (const unsigned char *)s, n);
 }
@@ -362,7 +335,7 @@ static size_t make_key(const char *app, const char *fn, const char *version, uin
     hash_str(&h, app);
     hash_str(&h, fn);
     hash_str(&h, version);
-    put_u64(g, gen);
+    fcd_put_u64(g, gen);
     crypto_generichash_update(&h, g, sizeof g);
     if (a->is_json) {
         struct sink s = {.h = &h};
@@ -485,8 +458,8 @@ static void put_header(unsigned char *h, unsigned flags, uint64_t raw, const uns
     h[4] = FCD_MEMO_FORMAT;
     h[5] = (unsigned char)flags;
     h[6] = h[7] = 0;
-    put_u64(h + 8, raw);
-    put_u64(h + 16, slen);
+    fcd_put_u64(h + 8, raw);
+    fcd_put_u64(h + 16, slen);
     checksum(h + 24, stored, slen);
 }
 
@@ -513,8 +486,8 @@ static int load(fcd_cache_t *c, const char *key, fcd_memo_result_t *res)
     if (vlen < FCD_MEMO_HDR || memcmp(v, "FCDM", 4) != 0 || v[4] != FCD_MEMO_FORMAT)
         goto corrupt;
     flags = v[5];
-    raw = get_u64(v + 8);
-    slen = get_u64(v + 16);
+    raw = fcd_get_u64(v + 8);
+    slen = fcd_get_u64(v + 16);
     if ((flags & ~(FLAG_LZ4 | FLAG_MANIFEST)) || slen != vlen - FCD_MEMO_HDR)
         goto corrupt;
     checksum(sum, v + FCD_MEMO_HDR, vlen - FCD_MEMO_HDR);
@@ -536,9 +509,9 @@ static int load(fcd_cache_t *c, const char *key, fcd_memo_result_t *res)
 
         if (blen != MANIFEST_LEN)
             goto corrupt;
-        nchunks = get_u32(m + 8);
-        csize = get_u64(m + 16);
-        total = get_u64(m + 24);
+        nchunks = fcd_get_u32(m + 8);
+        csize = fcd_get_u64(m + 16);
+        total = fcd_get_u64(m + 24);
         if (total > set->value_max) {
             free(v);
             return FCD_CACHE_MISS;
@@ -682,10 +655,10 @@ static int store_value(fcd_cache_t *c, const char *key, const void *data, size_t
             return STORE_TOO_LARGE;
         }
         randombytes_buf(man + FCD_MEMO_HDR, 8);
-        put_u32(man + FCD_MEMO_HDR + 8, (uint32_t)nchunks);
-        put_u32(man + FCD_MEMO_HDR + 12, 0);
-        put_u64(man + FCD_MEMO_HDR + 16, csize);
-        put_u64(man + FCD_MEMO_HDR + 24, blen);
+        fcd_put_u32(man + FCD_MEMO_HDR + 8, (uint32_t)nchunks);
+        fcd_put_u32(man + FCD_MEMO_HDR + 12, 0);
+        fcd_put_u64(man + FCD_MEMO_HDR + 16, csize);
+        fcd_put_u64(man + FCD_MEMO_HDR + 24, blen);
         checksum(man + FCD_MEMO_HDR + 32, body, blen);
         st = FCD_CACHE_OK;
         for (uint32_t i = 0; i < nchunks && st == FCD_CACHE_OK; i++) {

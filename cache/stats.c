@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cache/stats.h"
+#include "cache/backend.h"
 
 struct shm_header {
     uint32_t magic;
@@ -49,21 +50,6 @@ static const struct {
     [FCD_CACHE_C_UNCACHED] = {"uncached_values", "Results too large to cache, returned uncached."},
 };
 
-static bool app_ok(const char *app)
-{
-    size_t n = app ? strlen(app) : 0;
-
-    if (n == 0 || n > FCD_CACHE_APP_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = app[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
-            return false;
-    }
-    return true;
-}
-
 static int shm_name(const char *app, char *buf, size_t len)
 {
     int n = snprintf(buf, len, "/fcdash-%lu-%s", (unsigned long)getuid(), app);
@@ -88,7 +74,7 @@ fcd_cache_status_t fcd_cache_stats_open(fcd_cache_stats_t *s, const char *app,
 
     memset(s, 0, sizeof *s);
     use_local(s);
-    if (!app_ok(app) || shm_name(app, name, sizeof name) < 0) {
+    if (!fcd_cache_app_ok(app) || shm_name(app, name, sizeof name) < 0) {
         snprintf(err, errlen, "cache counters: invalid app name");
         return FCD_CACHE_ERROR;
     }
@@ -148,7 +134,7 @@ int fcd_cache_stats_unlink(const char *app)
 {
     char name[FCD_CACHE_APP_MAX + 40];
 
-    if (!app_ok(app) || shm_name(app, name, sizeof name) < 0) {
+    if (!fcd_cache_app_ok(app) || shm_name(app, name, sizeof name) < 0) {
         errno = EINVAL;
         return -1;
     }
