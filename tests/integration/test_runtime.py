@@ -304,10 +304,11 @@ def sigusr1(h, app):
               "exit %s; log: %s" % (p.poll(), text[-400:].replace("\n", " | ")))
 
 
-def no_socket(app):
+def no_socket(h, app):
+    env = dict(os.environ, **h.worker_env())
     for what, stdin in (("stdin /dev/null", subprocess.DEVNULL), ("stdin a pipe", subprocess.PIPE)):
         p = subprocess.Popen([app], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+                             text=True, env=env)
         try:
             out, err = p.communicate("" if stdin == subprocess.PIPE else None, timeout=5)
         except subprocess.TimeoutExpired:
@@ -321,19 +322,20 @@ def no_socket(app):
               "spawn-fcgi" in err and "--listen" in err, err.strip())
 
 
-def check_and_help(app):
-    r = subprocess.run([app, "--check"], capture_output=True, text=True, timeout=10)
+def check_and_help(h, app):
+    env = dict(os.environ, **h.worker_env())
+    r = subprocess.run([app, "--check"], capture_output=True, text=True, timeout=10, env=env)
     check("--check on a valid app exits 0 and prints OK", r.returncode == 0 and "OK" in r.stdout,
           (r.returncode, r.stdout, r.stderr))
     r = subprocess.run([app, "--check"], capture_output=True, text=True, timeout=10,
-                       env=dict(os.environ, FCDASH_MAX_BODY="lots"))
+                       env=dict(env, FCDASH_MAX_BODY="lots"))
     check("--check with a bad setting exits non-zero naming it",
           r.returncode != 0 and "FCDASH_MAX_BODY" in r.stderr, (r.returncode, r.stderr))
-    r = subprocess.run([app, "--help"], capture_output=True, text=True, timeout=10)
+    r = subprocess.run([app, "--help"], capture_output=True, text=True, timeout=10, env=env)
     check("--help prints the usage and the settings",
           r.returncode == 0 and "--listen" in r.stdout and "FCDASH_DEBUG" in r.stdout,
           (r.returncode, r.stdout[:300]))
-    r = subprocess.run([app, "--bogus"], capture_output=True, text=True, timeout=10)
+    r = subprocess.run([app, "--bogus"], capture_output=True, text=True, timeout=10, env=env)
     check("an unknown option exits non-zero", r.returncode != 0, r.returncode)
 
 
@@ -342,8 +344,8 @@ def main():
     app = H.program("tests/apps/protocol_check")
 
     section("--check, --help, no socket")
-    H.guarded("check/help", check_and_help, app)
-    H.guarded("no socket", no_socket, app)
+    H.guarded("check/help", check_and_help, h, app)
+    H.guarded("no socket", no_socket, h, app)
 
     section("alone with --listen")
     H.guarded("alone", alone, h, app)

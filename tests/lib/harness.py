@@ -514,6 +514,15 @@ class Harness:
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
 
+    def worker_env(self):
+        """Settings every worker gets unless a test says otherwise: the
+        default file cache goes under XDG_RUNTIME_DIR, so each test script
+        has its own, gone with its temp dir, instead of sharing
+        /tmp/fcdash-cache-UID with other tests and the demo."""
+        xdg = self.path("xdg")
+        os.makedirs(xdg, mode=0o700, exist_ok=True)
+        return {"XDG_RUNTIME_DIR": xdg}
+
     # -- static root and pools
 
     def static_root(self):
@@ -561,7 +570,7 @@ class Harness:
             upstream = "unix:" + sock
         if multiwatch:
             cmd.append("--multiwatch")
-        for k, v in (env or {}).items():
+        for k, v in dict(self.worker_env(), **(env or {})).items():
             cmd += ["--env", "%s=%s" % (k, v)]
         if args:
             cmd += ["--"] + list(args)
@@ -598,6 +607,7 @@ class Harness:
     def spawn(self, argv, env=None, stdin=None, log=None, **kw):
         """A process we start ourselves (a worker with --listen, memcached)."""
         e = dict(os.environ)
+        e.update(self.worker_env())
         e.update(env or {})
         out = open(log, "ab") if log else subprocess.DEVNULL
         p = subprocess.Popen(argv, env=e, stdin=stdin if stdin is not None else subprocess.DEVNULL,
