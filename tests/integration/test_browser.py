@@ -10,8 +10,9 @@ system's /usr/bin/chromium; no browser is ever downloaded):
                  test-only extras (a layout function, a component-tree answer)
 and counts their checks as its own.  Screenshots go to
 $FCDASH_BUILDDIR/run/tests/ (git-ignored).  When tests/browser/node_modules
-is missing, it runs `npm ci` there first (the npm registry must be
-reachable); without node, npm or Chromium every check fails.
+is missing, it runs `npm ci` (there, or in a copy in the build tree when
+building outside the source tree); without node, npm or Chromium every
+check fails.
 """
 
 import os
@@ -29,14 +30,27 @@ CHROMIUM = os.environ.get("FCDASH_CHROMIUM", "/usr/bin/chromium")
 
 
 def browser_dir(h):
-    """A tests/browser with playwright-core installed: the source one, or a
-    copy in the temp dir when the source tree cannot be written."""
+    """A tests/browser with playwright-core installed: the source one, or,
+    when it has none, the source one after `npm ci` for an in-tree build,
+    else a copy in the build tree (make distcheck's source is read-only,
+    which root would not notice)."""
     if os.path.isfile(os.path.join(BROWSER_DIR, "node_modules", "playwright-core",
                                    "package.json")):
         return BROWSER_DIR
     npm = H.tool("npm")
-    where = BROWSER_DIR if os.access(BROWSER_DIR, os.W_OK) else h.path("browser")
-    if where != BROWSER_DIR:
+    where = BROWSER_DIR
+    if os.path.realpath(H.SRCDIR) != os.path.realpath(H.BUILDDIR):
+        where = os.path.join(H.BUILDDIR, "run", "tests", "browser")
+        lock = os.path.join(where, "package-lock.json")
+        if (os.path.isfile(os.path.join(where, "node_modules", "playwright-core", "package.json"))
+                and os.path.isfile(lock) and open(lock).read() == open(
+                    os.path.join(BROWSER_DIR, "package-lock.json")).read()):
+            # Installed by an earlier run; the scripts may have changed.
+            for f in os.listdir(BROWSER_DIR):
+                if f.endswith(".mjs"):
+                    shutil.copy2(os.path.join(BROWSER_DIR, f), where)
+            return where
+        shutil.rmtree(where, ignore_errors=True)
         shutil.copytree(BROWSER_DIR, where, ignore=shutil.ignore_patterns("node_modules"))
     print("# npm ci in %s" % where, flush=True)
     env = dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")

@@ -104,13 +104,20 @@ def _jsonable(v):
 # ---- locating things ------------------------------------------------------
 
 def captures_dir():
-    cands = [os.path.join(SRCDIR, "..", "shared", "dash-protocol-captures")]
+    """../shared/dash-protocol-captures beside the source tree (CI copies
+    /work/shared there), beside one of its parents (make distcheck unpacks
+    the tree one level down), or under $FCDASH_SHARED."""
+    cands = []
+    d = os.path.dirname(SRCDIR)
+    for _ in range(3):
+        cands.append(os.path.join(d, "shared", "dash-protocol-captures"))
+        d = os.path.dirname(d)
     if os.environ.get("FCDASH_SHARED"):
-        cands.append(os.path.join(os.environ["FCDASH_SHARED"], "dash-protocol-captures"))
+        cands.insert(0, os.path.join(os.environ["FCDASH_SHARED"], "dash-protocol-captures"))
     for c in cands:
         if os.path.isfile(os.path.join(c, "layout.json")):
             return os.path.abspath(c)
-    raise Missing("Dash captures not found (looked in %s)" % ", ".join(cands))
+    raise Missing("Dash captures not found (looked in %s; set FCDASH_SHARED)" % ", ".join(cands))
 
 
 def read_capture(name):
