@@ -6,9 +6,12 @@
 # runner), and ends with "N passed, N failed" like the other Python tests.
 #   test_signal.py    Example 3: single flight, the figures, memcached killed
 #                     and restarted, two servers with one stopped, browsers
+#   test_examples.py  Examples 1 and 2 (store, aggregates) against pandas'
+#                     texts, and in Chromium: one slow step per change
 PY_TESTS_EXAMPLES = \
-	tests/integration/test_signal.py
+	tests/integration/test_signal.py \
+	tests/integration/test_examples.py
 TESTS += $(PY_TESTS_EXAMPLES)
 
 EXTRA_DIST += $(PY_TESTS_EXAMPLES) \
-	tests/browser/signal.mjs
+	tests/browser/signal.mjs tests/browser/store.mjs tests/browser/aggregates.mjs
