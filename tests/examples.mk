@@ -8,10 +8,15 @@
 #                     and restarted, two servers with one stopped, browsers
 #   test_examples.py  Examples 1 and 2 (store, aggregates) against pandas'
 #                     texts, and in Chromium: one slow step per change
+#   test_session.py   Example 4: one computation per session, sessions kept
+#                     apart, refused ids (403, no callback), key rotation,
+#                     two browsers; expired ids need Debian's faketime
 PY_TESTS_EXAMPLES = \
 	tests/integration/test_signal.py \
-	tests/integration/test_examples.py
+	tests/integration/test_examples.py \
+	tests/integration/test_session.py
 TESTS += $(PY_TESTS_EXAMPLES)
 
 EXTRA_DIST += $(PY_TESTS_EXAMPLES) \
-	tests/browser/signal.mjs tests/browser/store.mjs tests/browser/aggregates.mjs
+	tests/browser/signal.mjs tests/browser/store.mjs tests/browser/aggregates.mjs \
+	tests/browser/session.mjs
