@@ -161,6 +161,24 @@ def source_file(rel):
     return path
 
 
+def _replace_if_changed(src, dst):
+    """Copy src over dst only when they differ, and then by rename: another
+    test may be running the old dst (a shell script, which bash reads as it
+    goes), and must keep reading the file it opened."""
+    with open(src, "rb") as f:
+        data = f.read()
+    try:
+        with open(dst, "rb") as f:
+            if f.read() == data:
+                return
+    except OSError:
+        pass
+    tmp = dst + ".new"
+    shutil.copy2(src, tmp)
+    os.chmod(tmp, os.stat(src).st_mode | 0o200)
+    os.replace(tmp, dst)
+
+
 def frontend_script():
     """frontend/layout-static with its npm packages installed.  When the
     source tree has no frontend/node_modules (a tree where install-deps has
@@ -179,7 +197,7 @@ def frontend_script():
         fcntl.flock(lock, fcntl.LOCK_EX)
         stamp = os.path.join(dest, "node_modules", ".package-lock.json")
         for name in ("layout-static", "fcdash.css", "package.json", "package-lock.json"):
-            shutil.copy2(os.path.join(src, name), os.path.join(dest, name))
+            _replace_if_changed(os.path.join(src, name), os.path.join(dest, name))
         if not os.path.exists(stamp) or (os.path.getmtime(stamp)
                                          < os.path.getmtime(os.path.join(dest, "package-lock.json"))):
             print("# %s has no node_modules: npm ci in %s" % (src, dest), flush=True)
