@@ -32,7 +32,9 @@ In order:
       stored again and hits resume with no further computation;
   two memcached servers, one stopped: requests succeed with the same
       figures, the stopped server's keys move to the other one, and once
-      they are there every request is a hit.
+      they are there every request is a hit, and stays one for 25 s (more
+      than two of the backend's 10-s retry periods) while the server is
+      still down.
 """
 
 import collections
@@ -465,6 +467,28 @@ def two_servers(url, pool, mc_b, mc_c, reference):
     after = keep.items() or 0
     check("two servers, one stopped: the stopped server's keys moved to the other one "
           "(items %d -> %d)" % (before, after), after > before, (before, after))
+    if settled:
+        # And they stay there while the server is down: longer than two of
+        # the memcached backend's retry periods (dead_s, 10 s by default),
+        # a request a second, not one of them computing again.
+        t1 = time.time()
+        again = []
+        wrong = 0
+        while time.time() - t1 < 25:
+            off = pool.log_size()
+            rs, took = many(url, prefix, body_set, 8)
+            time.sleep(0.2)
+            n = computations(pool.log_since(off))
+            wrong += sum(1 for b, r in zip(body_set, rs) if not right(b, r))
+            if n:
+                notes = sorted(set(re.findall(r'note="cache degraded: .*: ([^":]*)"',
+                                              pool.log_since(off))))
+                again.append((round(time.time() - t0, 1), round(took, 1), dict(n), notes))
+            time.sleep(0.8)
+        check("two servers, one stopped: for 25 s after the move every request stays a hit "
+              "(rounds that computed again: %d)" % len(again), not again,
+              "at s after the stop, round took s, computations, log remarks: %s" % again)
+        equal("two servers, one stopped: ... and every answer stays right", wrong, 0)
     equal("two servers, one stopped: the workers all still run", len(pool.pids()), 4)
 
 
