@@ -100,7 +100,7 @@ function checkGraphs(label, graphs, n) {
 // the time from the change being sent to the last of the four figure
 // answers (what the cache decides), and to all four graphs showing the new
 // rows (that adds plotly's drawing, which a busy machine slows), or null.
-async function timedPick(page, value) {
+async function timedPick(page, value, label) {
   const times = {};
   const onRequest = (r) => {
     if (times.sent === undefined && isUpdate(r, 'signal.data')) times.sent = Date.now();
@@ -117,17 +117,17 @@ async function timedPick(page, value) {
   try {
     await pick(page, 'dropdown', value);
     const r = await answer;
-    if (!check(`pick ${value}: the change is sent and answered 200`, r && r.status() === 200,
+    if (!check(`${label}: the change is sent and answered 200`, r && r.status() === 200,
       r ? r.status() : 'no request within 20 s')) return null;
     const body = await r.json().catch(() => null);
-    check(`pick ${value}: the signal Store gets "${value}"`,
+    check(`${label}: the signal Store gets "${value}"`,
       body && body.response && body.response.signal && body.response.signal.data === value,
       JSON.stringify(body));
     const ok = await drawn(page, ROWS[value]);
     const shown = Date.now() - times.sent;
-    check(`pick ${value}: the four graphs show ${ROWS[value]} rows`, ok, 'not within 20 s');
+    check(`${label}: the four graphs show ${ROWS[value]} rows`, ok, 'not within 20 s');
     const figures = GRAPHS.map((g) => times[g]);
-    if (!check(`pick ${value}: the four figure callbacks answered 200`,
+    if (!check(`${label}: the four figure callbacks answered 200`,
       figures.every((f) => f && f.status === 200), JSON.stringify(times))) return null;
     return ok ? { answered: Math.max(...figures.map((f) => f.at)) - times.sent, shown } : null;
   } finally {
@@ -172,9 +172,9 @@ async function main() {
       ? [['oranges', 'cold'], ['apples', 'warm'], ['oranges', 'warm']]
       : [['oranges', 'warm'], ['apples', 'warm']];
     for (const [value, state] of steps) {
-      await group(`${mode}: pick ${value}`, async () => {
+      await group(`${mode}: pick ${value} (${state})`, async () => {
         await page.waitForTimeout(300);
-        const t = await timedPick(page, value);
+        const t = await timedPick(page, value, `${mode}: pick ${value} (${state})`);
         if (t === null) return;
         if (state === 'cold') {
           check(`${mode}: first pick of ${value} is computed: its figures come in about 3 s `
@@ -187,7 +187,7 @@ async function main() {
           check(`${mode}: ${value} again is drawn within ${DRAW_MAX} ms of the pick (${t.shown} ms)`,
             t.shown < DRAW_MAX, `${t.shown} ms`);
         }
-        checkGraphs(`${mode}: ${value}`, await describe(page), ROWS[value]);
+        checkGraphs(`${mode}: ${value} (${state})`, await describe(page), ROWS[value]);
       });
     }
     if (shot) {
