@@ -98,7 +98,10 @@ json_object *fcd_json_parse(const char *text, size_t len, int max_depth,
         json_tokener_free(tok);
         return NULL;
     }
-    while (used < len && strchr(" \t\r\n", text[used]) != NULL)
+    /* Only JSON's own white space may follow; a NUL is data, not a space
+     * (strchr would match the terminator). */
+    while (used < len && (text[used] == ' ' || text[used] == '\t' || text[used] == '\r' ||
+                          text[used] == '\n'))
         used++;
     json_tokener_free(tok);
     if (used != len) {

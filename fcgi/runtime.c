@@ -4,7 +4,10 @@
  * Signals: SIGTERM (and SIGINT, for a terminal) keep their default action
  * while the worker waits in accept, so an idle worker stops at once, and
  * are blocked while a request is in hand; a pending one is seen after the
- * response is written and ends the loop.  That needs no flag set by a
+ * response is written and ends the loop.  SIGUSR1, libfcgi's (and
+ * multiwatch's) graceful stop, is blocked the same way while a request is
+ * in hand: libfcgi's own handler would otherwise mark a shutdown that
+ * makes the next accept fail with a stale errno.  That needs no flag set by a
  * handler.  SIGPIPE is ignored: a client that went away is the web
  * server's business.
  *
@@ -190,6 +193,7 @@ int fcd_runtime_serve(const fcd_runtime_opts_t *o, fcd_handler_fn handler, void 
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGHUP);
+    sigaddset(&stop, SIGUSR1);
 
     FCGX_Request fr;
     if (FCGX_InitRequest(&fr, fd, 0) != 0) {
@@ -206,13 +210,17 @@ int fcd_runtime_serve(const fcd_runtime_opts_t *o, fcd_handler_fn handler, void 
 
     for (;;) {
         sigprocmask(SIG_UNBLOCK, &stop, NULL);
+        /* A shutdown libfcgi had already marked fails accept without
+         * setting errno: clear it so that shows as -9999, not as a stale
+         * error of our own. */
+        errno = 0;
         int a = FCGX_Accept_r(&fr);
         sigprocmask(SIG_BLOCK, &stop, NULL);
         if (a < 0) {
             /* libfcgi fails accept for good after its shutdown signal
              * (SIGUSR1): a clean stop.  Anything else is reported. */
-            if (a != -EINTR) {
-                snprintf(err, errlen, "accept failed: %s", a < -9000 ? "libfcgi error" : strerror(-a));
+            if (a != -EINTR && a != -9999) {
+                snprintf(err, errlen, "accept failed: %s", strerror(-a));
                 rc = -1;
             }
             break;
@@ -256,7 +264,7 @@ int fcd_runtime_serve(const fcd_runtime_opts_t *o, fcd_handler_fn handler, void 
         sigset_t pending;
         if (sigpending(&pending) == 0 &&
             (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT) ||
-             sigismember(&pending, SIGHUP)))
+             sigismember(&pending, SIGHUP) || sigismember(&pending, SIGUSR1)))
             break;
     }
     FCGX_Free(&fr, 1);

@@ -32,7 +32,7 @@ static void wrong_method(fcd_response_t *res, fcd_request_t *req, const char *al
 {
     fcd_buf_printf(res->headers, "Allow: %s\r\n", allow);
     fcd_response_error(res, req->arena, 405, "%s answers %s, not %.16s", what, allow,
-                       req->method);
+                       *req->method ? req->method : "an empty method");
 }
 
 static void send_static(fcd_response_t *res, const fcd_buf_t *text, const char *type)
