@@ -126,6 +126,9 @@ static void test_parse_limits(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "64"));
     CU_ASSERT_PTR_NULL(fcd_json_parse("{\"a\":1} x", 9, 64, err, sizeof err));
     CU_ASSERT_PTR_NULL(fcd_json_parse("\"\xff\"", 3, 64, err, sizeof err));
+    /* Regression: a NUL after the value is data, not white space. */
+    CU_ASSERT_PTR_NULL(fcd_json_parse("{\"a\":1}\0", 8, 64, err, sizeof err));
+    CU_ASSERT_PTR_NULL(fcd_json_parse("{\"a\":1} \0", 9, 64, err, sizeof err));
     json_object *ok = fcd_json_parse(" {\"a\": [1, 2]} \n", 16, 64, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL(ok);
     json_object_put(ok);
