@@ -24,7 +24,10 @@ PY_TESTS = \
 	tests/integration/test_scores.py \
 	tests/integration/test_runtime.py \
 	tests/integration/test_browser.py
+# configure --disable-integration-tests (make distcheck) leaves them out.
+if INTEGRATION_TESTS
 TESTS += $(PY_TESTS)
+endif
 
 EXTRA_DIST += $(PY_TESTS) tests/lib/harness.py \
 	tests/browser/package.json tests/browser/package-lock.json \
