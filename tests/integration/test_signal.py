@@ -53,6 +53,7 @@ APP_NAME = "signal"
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # importing test_browser leaves no __pycache__ in the tree
 import harness as H  # noqa: E402
 from harness import check, equal, fetch, post_json, section  # noqa: E402
 import test_browser as B  # noqa: E402  (run_node, browser_dir: the browser runner)
