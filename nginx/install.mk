@@ -1,0 +1,22 @@
+# nginx/install.mk: what `make install` puts beside the library and header.
+#
+#   $(bindir)/fcdash-pool                         the pool script
+#   $(pkgdatadir)/nginx/fcdash-app.conf.in        nginx's per-app locations
+#   $(pkgdatadir)/nginx/fcdash-nginx-conf         a complete nginx.conf from it
+#   $(pkgdatadir)/apache/fcdash-fcgid.conf.in     Apache, mod_fcgid
+#   $(pkgdatadir)/apache/fcdash-proxy-fcgi.conf.in  Apache, mod_proxy_fcgi
+#   $(pkgdatadir)/apache/fcdash-apache-conf       a complete httpd.conf from them
+#   $(pkgdatadir)/systemd/fcdash-pool@.service    a systemd unit for a pool
+#
+# fcdash-nginx-conf and fcdash-apache-conf find their templates beside
+# themselves, so each goes into the same folder as its templates, not into
+# $(bindir).  The nginx files are in EXTRA_DIST already (Makefile.am).
+bin_SCRIPTS = nginx/fcdash-pool
+
+fcdash_nginxdir = $(pkgdatadir)/nginx
+fcdash_nginx_DATA = nginx/fcdash-app.conf.in
+fcdash_nginx_SCRIPTS = nginx/fcdash-nginx-conf
+
+fcdash_systemddir = $(pkgdatadir)/systemd
+dist_fcdash_systemd_DATA = systemd/fcdash-pool@.service
+
