@@ -304,21 +304,25 @@ static int pick(fcd_cache_t *c, struct mc *m, const char *key, size_t klen, size
 }
 
 /* After an operation: count the server's failures in a row; at the limit,
- * skip it and take it off the continuum for dead_s seconds. */
-static void judge(struct mc *m, size_t slot, memcached_return_t rc)
+ * skip it and take it off the continuum for dead_s seconds.  Returns true
+ * when this call took it off a continuum that has other servers: the key
+ * now maps to one of them, and the caller asks that one at once rather
+ * than computing without the cache (otherwise every dead_s the dead
+ * server's keys would be recomputed, worker by worker). */
+static bool judge(struct mc *m, size_t slot, memcached_return_t rc)
 {
     struct mc_server *s;
     time_t now;
 
     if (slot >= m->nservers)
-        return;
+        return false;
     s = &m->servers[slot];
     if (!liveness_failure(rc)) {
         s->failures = 0;
-        return;
+        return false;
     }
     if (++s->failures < m->failure_limit)
-        return;
+        return false;
     now = time(NULL);
     s->skip_until = now + (time_t)m->dead_s;
     /* One more failure after the pause skips it again at once. */
@@ -331,7 +335,9 @@ static void judge(struct mc *m, size_t slot, memcached_return_t rc)
          * rebuilt again by libmemcached when that time passes. */
         memcached_behavior_set(m->mc, MEMCACHED_BEHAVIOR_DISTRIBUTION,
                                MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA);
+        return true;
     }
+    return false;
 }
 
 static fcd_cache_status_t mc_get(fcd_cache_t *c, const char *key, size_t klen, void **val,
@@ -343,10 +349,14 @@ static fcd_cache_status_t mc_get(fcd_cache_t *c, const char *key, size_t klen, v
     size_t slot;
     char *v;
 
-    if (pick(c, m, key, klen, &slot) < 0)
-        return FCD_CACHE_DECLINED;
-    v = memcached_get(m->mc, key, klen, len, &flags, &rc);
-    judge(m, slot, rc);
+    for (int attempt = 0;; attempt++) {
+        if (pick(c, m, key, klen, &slot) < 0)
+            return FCD_CACHE_DECLINED;
+        v = memcached_get(m->mc, key, klen, len, &flags, &rc);
+        if (!judge(m, slot, rc) || attempt > 0)
+            break;
+        free(v); /* ejected just now: ask the server the key moved to */
+    }
     if (rc == MEMCACHED_SUCCESS) {
         *val = v;
         return FCD_CACHE_OK;
@@ -368,13 +378,16 @@ static fcd_cache_status_t mc_store(fcd_cache_t *c, enum fcd_cache_store_mode mod
     memcached_return_t rc;
     size_t slot;
 
-    if (pick(c, m, key, klen, &slot) < 0)
-        return FCD_CACHE_DECLINED;
-    if (mode == FCD_CACHE_STORE_ADD)
-        rc = memcached_add(m->mc, key, klen, val, len, (time_t)ttl, 0);
-    else
-        rc = memcached_set(m->mc, key, klen, val, len, (time_t)ttl, 0);
-    judge(m, slot, rc);
+    for (int attempt = 0;; attempt++) {
+        if (pick(c, m, key, klen, &slot) < 0)
+            return FCD_CACHE_DECLINED;
+        if (mode == FCD_CACHE_STORE_ADD)
+            rc = memcached_add(m->mc, key, klen, val, len, (time_t)ttl, 0);
+        else
+            rc = memcached_set(m->mc, key, klen, val, len, (time_t)ttl, 0);
+        if (!judge(m, slot, rc) || attempt > 0)
+            break; /* else ejected just now: store on the key's new server */
+    }
     switch (rc) {
     case MEMCACHED_SUCCESS:
     case MEMCACHED_STORED:
@@ -404,10 +417,13 @@ static fcd_cache_status_t mc_del(fcd_cache_t *c, const char *key, size_t klen)
     memcached_return_t rc;
     size_t slot;
 
-    if (pick(c, m, key, klen, &slot) < 0)
-        return FCD_CACHE_DECLINED;
-    rc = memcached_delete(m->mc, key, klen, 0);
-    judge(m, slot, rc);
+    for (int attempt = 0;; attempt++) {
+        if (pick(c, m, key, klen, &slot) < 0)
+            return FCD_CACHE_DECLINED;
+        rc = memcached_delete(m->mc, key, klen, 0);
+        if (!judge(m, slot, rc) || attempt > 0)
+            break; /* else ejected just now: delete on the key's new server */
+    }
     if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_DELETED)
         return FCD_CACHE_OK;
     if (rc == MEMCACHED_NOTFOUND)
