@@ -17,6 +17,10 @@ fcdash_nginxdir = $(pkgdatadir)/nginx
 fcdash_nginx_DATA = nginx/fcdash-app.conf.in
 fcdash_nginx_SCRIPTS = nginx/fcdash-nginx-conf
 
+fcdash_apachedir = $(pkgdatadir)/apache
+dist_fcdash_apache_DATA = apache/fcdash-fcgid.conf.in apache/fcdash-proxy-fcgi.conf.in
+dist_fcdash_apache_SCRIPTS = apache/fcdash-apache-conf
+
 fcdash_systemddir = $(pkgdatadir)/systemd
 dist_fcdash_systemd_DATA = systemd/fcdash-pool@.service
 

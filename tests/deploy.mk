@@ -14,7 +14,8 @@
 #                     ketama cluster of all memcacheds (skipped, and said
 #                     so, only where namespaces cannot be made)
 PY_TESTS_DEPLOY = \
-	tests/integration/test_install.py
+	tests/integration/test_install.py \
+	tests/integration/test_apache.py
 if INTEGRATION_TESTS
 TESTS += $(PY_TESTS_DEPLOY)
 endif

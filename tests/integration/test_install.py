@@ -15,8 +15,12 @@ so a file missing from the distribution shows here).  Then:
     full RELRO (BIND_NOW) and runs against the installed library
     (LD_LIBRARY_PATH): --check, then --listen 127.0.0.1:PORT answers the
     layout, the dependencies and a callback by FastCGI;
-  - the installed fcdash-pool and share/fcdash/nginx/fcdash-nginx-conf serve
-    it through nginx: a callback and a bad request with its JSON error;
+  - the installed fcdash-pool (under multiwatch) and
+    share/fcdash/nginx/fcdash-nginx-conf serve it through nginx: the page,
+    a callback, a bad request with its JSON error; then a worker killed
+    with SIGKILL in the middle of 300 requests (6 in flight): at most the
+    request it had in hand fails, multiwatch makes the pool whole again and
+    every later request succeeds (issue 6, item 2);
   - `make install DESTDIR=...` stages the same files under DESTDIR, and
     `make uninstall` leaves no file in the prefix.
 """
@@ -26,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import harness as H  # noqa: E402
@@ -85,12 +90,15 @@ def installed_files(prefix):
     have = files_under(prefix)
     want = ["include/fcdash.h", "lib/pkgconfig/fcdash.pc", "lib/libfcdash.so",
             "bin/fcdash-pool", "share/fcdash/nginx/fcdash-app.conf.in",
-            "share/fcdash/nginx/fcdash-nginx-conf", "share/fcdash/systemd/fcdash-pool@.service"]
+            "share/fcdash/nginx/fcdash-nginx-conf", "share/fcdash/systemd/fcdash-pool@.service",
+            "share/fcdash/apache/fcdash-fcgid.conf.in", "share/fcdash/apache/fcdash-proxy-fcgi.conf.in",
+            "share/fcdash/apache/fcdash-apache-conf"]
     for f in want:
         check("installed: %s" % f, f in have, sorted(have))
     check("installed: the shared library with its version (lib/libfcdash.so.0)",
           any(f.startswith("lib/libfcdash.so.0") for f in have), sorted(have))
-    for f in ("bin/fcdash-pool", "share/fcdash/nginx/fcdash-nginx-conf"):
+    for f in ("bin/fcdash-pool", "share/fcdash/nginx/fcdash-nginx-conf",
+              "share/fcdash/apache/fcdash-apache-conf"):
         check("installed: %s is executable" % f, os.access(os.path.join(prefix, f), os.X_OK))
     lib = os.path.realpath(os.path.join(prefix, "lib", "libfcdash.so"))
     rc, out, err = sh(["nm", "-D", "--defined-only", lib])
@@ -223,10 +231,67 @@ def installed_scripts(h, prefix, app, run_env):
         check("through nginx: a truncated body answers 400 with a JSON error",
               r.status == 400 and isinstance(j, dict) and j.get("status") == 400
               and isinstance(j.get("message"), str), r)
+        H.guarded("multiwatch kill during a run", kill_during_run, url, run)
     finally:
         h.stop_nginx()
         rc, out, err = sh([pool, "stop", "scores", "--run-dir", run], env=env)
         check("installed fcdash-pool stops the pool", rc == 0 and not os.path.exists(sock), err)
+
+
+def kill_during_run(url, run):
+    """Issue 6 item 2: multiwatch replaces a worker killed with SIGKILL in
+    the middle of a run of requests through nginx.  Only the request the
+    killed worker had in hand may fail (nginx's 502); the pool is whole
+    again and every later request succeeds."""
+    with open(os.path.join(run, "scores.pid")) as f:
+        mw = int(f.read().split()[0])
+
+    def workers():
+        return [k for k in H.children(mw) if H.alive(k)]
+    before = workers()
+    if not equal("multiwatch: 2 workers before the run", len(before), 2):
+        return
+    upd = url + "/scores/_dash-update-component"
+    done = []
+    lock = H.threading.Lock()
+
+    def one(i):
+        r = H.post_json(upd, BODY5)
+        with lock:
+            done.append(i)
+        return time.time(), r
+
+    victim = before[0]
+    with ThreadPoolExecutor(max_workers=6) as ex:
+        futures = [ex.submit(one, i) for i in range(300)]
+        end = time.time() + 20
+        while len(done) < 60 and time.time() < end:
+            time.sleep(0.002)
+        at = len(done)
+        os.kill(victim, H.signal.SIGKILL)
+        killed = time.time()
+        whole_at = None
+        while time.time() < killed + 5:
+            now = workers()
+            if len(now) == 2 and victim not in now:
+                whole_at = time.time()
+                break
+            time.sleep(0.01)
+        rs = [f.result() for f in futures]
+    check("multiwatch: worker %d killed with SIGKILL after %d of 300 requests, while the "
+          "others were in flight" % (victim, at), 0 < at < 300, at)
+    check("multiwatch: the pool is whole again (2 workers, without the killed one) within "
+          "5 s", whole_at is not None, workers())
+    bad = [(round(t - killed, 3), r.status) for t, r in rs
+           if r.status != 200 or r.json() != ANSWER5]
+    check("multiwatch: of the 300 requests at most the one the killed worker had in hand "
+          "failed (%d failed)" % len(bad), len(bad) <= 1, bad[:5])
+    late = [b for b in bad if whole_at is not None and b[0] > whole_at - killed + 0.5]
+    check("multiwatch: every request that ended after the pool was whole again succeeded",
+          whole_at is not None and not late, late[:5])
+    rs = [H.post_json(upd, BODY5) for _ in range(20)]
+    check("multiwatch: 20 requests afterwards all succeed",
+          all(r.status == 200 and r.json() == ANSWER5 for r in rs), [r.status for r in rs])
 
 
 def destdir_and_uninstall(h, build, prefix, have):
