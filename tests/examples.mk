@@ -15,7 +15,9 @@ PY_TESTS_EXAMPLES = \
 	tests/integration/test_signal.py \
 	tests/integration/test_examples.py \
 	tests/integration/test_session.py
+if INTEGRATION_TESTS
 TESTS += $(PY_TESTS_EXAMPLES)
+endif
 
 EXTRA_DIST += $(PY_TESTS_EXAMPLES) \
 	tests/browser/signal.mjs tests/browser/store.mjs tests/browser/aggregates.mjs \
