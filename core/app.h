@@ -14,6 +14,7 @@
 
 #include "cache/backend.h"
 #include "cache/session.h"
+#include "cache/session_store.h"
 #include "cache/stats.h"
 #include "core/buf.h"
 #include "core/config.h"
@@ -49,6 +50,7 @@ typedef struct fcd_worker {
     fcd_cache_stats_t stats;
     fcd_cache_ratelimit_t cache_log;
     fcd_session_conf_t sessions; /* loaded when the app uses sessions */
+    fcd_session_store_conf_t session_store; /* the bound on sessions */
 } fcd_worker_t;
 
 struct fcd_app {

@@ -54,16 +54,10 @@ int fcd_memo_worker_open(fcd_app_t *app, char *err, size_t errlen, char *warn, s
     return 0;
 }
 
-typedef struct memo_ctx {
-    fcd_call_t *call;
-    json_object *args;
-    fcd_memo_fn fn;
-} memo_ctx_t;
-
-static fcd_cache_status_t compute(void *ctx, void **out, size_t *out_len, char *err,
-                                  size_t errlen)
+fcd_cache_status_t fcd_memo_adapter_compute(void *ctx, void **out, size_t *out_len, char *err,
+                                            size_t errlen)
 {
-    memo_ctx_t *m = ctx;
+    fcd_memo_adapter_t *m = ctx;
     *out = NULL;
     *out_len = 0;
     fcd_status_t st = m->fn(m->call, m->args, out, out_len);
@@ -94,19 +88,17 @@ static void note_degraded(fcd_call_t *call, const char *msg)
                           : fcd_arena_printf(call->arena, "cache degraded: %s", msg);
 }
 
-fcd_status_t fcd_memoize(fcd_call_t *call, const char *name, json_object *args, unsigned timeout,
-                         fcd_memo_fn fn, const void **data, size_t *len)
+fcd_memo_result_t *fcd_memo_result_new(fcd_call_t *call)
 {
-    *data = NULL;
-    *len = 0;
-    if (call->app->worker == NULL || call->app->worker->cache == NULL)
-        return fcd_fail(call, "fcd_memoize: the cache is not open (only inside a request)");
     fcd_memo_result_t *res = fcd_arena_alloc(call->arena, sizeof *res);
     if (res == NULL || fcd_arena_on_reset(call->arena, release_result, res) != 0)
-        return fcd_fail(call, "out of memory");
-    memo_ctx_t ctx = {call, args, fn};
-    fcd_cache_status_t st = fcd_memo_call_json(call->app->worker->cache, name, NULL, args, timeout,
-                                               compute, &ctx, res);
+        return NULL;
+    return res;
+}
+
+fcd_status_t fcd_memo_finish(fcd_call_t *call, const char *name, fcd_cache_status_t st,
+                             const fcd_memo_result_t *res, const void **data, size_t *len)
+{
     if (st == FCD_CACHE_ERROR)
         return call->error ? FCD_ERROR : fcd_fail(call, "%s: %s", name, res->msg);
     if (st == FCD_CACHE_DECLINED)
@@ -114,6 +106,22 @@ fcd_status_t fcd_memoize(fcd_call_t *call, const char *name, json_object *args, 
     *data = res->data;
     *len = res->len;
     return FCD_OK;
+}
+
+fcd_status_t fcd_memoize(fcd_call_t *call, const char *name, json_object *args, unsigned timeout,
+                         fcd_memo_fn fn, const void **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    if (call->app->worker == NULL || call->app->worker->cache == NULL)
+        return fcd_fail(call, "fcd_memoize: the cache is not open (only inside a request)");
+    fcd_memo_result_t *res = fcd_memo_result_new(call);
+    if (res == NULL)
+        return fcd_fail(call, "out of memory");
+    fcd_memo_adapter_t ctx = {call, args, fn};
+    fcd_cache_status_t st = fcd_memo_call_json(call->app->worker->cache, name, NULL, args, timeout,
+                                               fcd_memo_adapter_compute, &ctx, res);
+    return fcd_memo_finish(call, name, st, res, data, len);
 }
 
 fcd_status_t fcd_memoize_forget(fcd_call_t *call, const char *name, json_object *args)

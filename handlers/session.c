@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "core/json.h"
+#include "handlers/memo.h"
 
 void fcd_use_sessions(fcd_app_t *app, const char *prop)
 {
@@ -43,6 +44,11 @@ int fcd_sessions_worker_open(fcd_app_t *app, char *err, size_t errlen, char *war
     }
     if (st == FCD_SESSION_DEVELOPMENT)
         snprintf(warn, warnlen, "%s", msg);
+    if (fcd_session_store_conf_load(&app->worker->session_store, &app->worker->sessions, msg,
+                                    sizeof msg) != FCD_CACHE_OK) {
+        snprintf(err, errlen, "sessions: %s", msg);
+        return -1;
+    }
     return 0;
 }
 
@@ -73,16 +79,19 @@ fcd_status_t fcd_session_memoize(fcd_call_t *call, const char *name, unsigned ti
         return fcd_fail(call, "fcd_session_memoize: callback %s does not take the session prop %s",
                         call->cb ? call->cb->name : "?",
                         call->app->session_prop ? call->app->session_prop : "(none)");
-    char key[FCD_SESSION_KEY_BUF];
-    if (fcd_session_storage_key(&call->app->worker->sessions, call->session, NULL, key) !=
-        FCD_SESSION_OK)
-        return fcd_fail(call, "fcd_session_memoize: no storage key");
-    /* Keyed by the verified session's storage key: no client text reaches
-     * the key, so no client can address another session's value. */
-    json_object *args = json_object_new_string(key);
-    fcd_status_t st = fcd_memoize(call, name, args, timeout, fn, data, len);
-    json_object_put(args);
-    return st;
+    *data = NULL;
+    *len = 0;
+    fcd_worker_t *w = call->app->worker;
+    fcd_memo_result_t *res = fcd_memo_result_new(call);
+    if (res == NULL)
+        return fcd_fail(call, "out of memory");
+    /* Stored under the verified session's own key (never client text),
+     * counted against FCDASH_SESSION_THRESHOLD, least recently used
+     * sessions evicted first. */
+    fcd_memo_adapter_t ctx = {call, NULL, fn};
+    fcd_cache_status_t st = fcd_session_store_memo(w->cache, &w->session_store, call->session, name,
+                                                   timeout, fcd_memo_adapter_compute, &ctx, res);
+    return fcd_memo_finish(call, name, st, res, data, len);
 }
 
 /* Where the session prop sits among the callback's arguments, or -1. */

@@ -33,6 +33,7 @@ Checked, as a user or an attacker sees it:
 """
 
 import base64
+import concurrent.futures
 import collections
 import os
 import random
@@ -397,6 +398,64 @@ def browser(url, app):
           len(news) == 2 and set(used) == set(news), log[-1200:])
 
 
+def memcached_keys(addr):
+    """Every key memcached holds (lru_crawler metadump), URL-decoded."""
+    import socket
+    import urllib.parse
+    host, port = addr.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"lru_crawler metadump all\r\n")
+        data = b""
+        while not data.endswith(b"END\r\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    keys = []
+    for line in data.decode().splitlines():
+        m = re.match(r"key=(\S+)", line)
+        if m:
+            keys.append(urllib.parse.unquote(m.group(1)))
+    return keys
+
+
+def session_bound(url, threshold, mc):
+    """threshold + 10 sessions through nginx: exactly `threshold` keep
+    their data on the server, and the ones gone are the oldest."""
+    ids = []
+    for _ in range(threshold + 10):
+        ids.append(layout_id(url, "/session-bound/"))
+    check("bound: %d fresh ids" % len(ids), all(ids) and len(set(ids)) == len(ids), ids[:3])
+
+    def use(session):
+        r = post_json(url + "/session-bound/_dash-update-component", body(1, session))
+        return r.status
+
+    # Four at a time, oldest first, so least recently used is well defined.
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        for i in range(0, len(ids), 4):
+            statuses = list(ex.map(use, ids[i:i + 4]))
+            check("bound: sessions %d.. answered 200" % i, statuses == [200] * len(statuses),
+                  statuses)
+            time.sleep(0.2)
+    values = [k for k in memcached_keys(mc)
+              if re.match(r"fcds:session:[0-9a-f]{64}:query_and_serialize_data$", k)]
+    check("bound: %d sessions hold data after %d were used (FCDASH_SESSION_THRESHOLD=%d)"
+          % (len(values), len(ids), threshold), len(values) == threshold, values[:3])
+    # The newest session's data is still there (instant), the oldest's was
+    # evicted (recomputed: 3 s again).
+    t0 = time.time()
+    use(ids[-1])
+    newest = time.time() - t0
+    t0 = time.time()
+    use(ids[0])
+    oldest = time.time() - t0
+    check("bound: the newest session is served from the store (%.2f s)" % newest, newest < 1.5,
+          newest)
+    check("bound: the oldest session was evicted and recomputed (%.2f s)" % oldest, oldest > 2.5,
+          oldest)
+
+
 def main():
     lib = faketime_lib()
     h = H.Harness("fcdash-session")
@@ -413,6 +472,13 @@ def main():
             others[prefix] = pool(h, prefix.strip("/"), secrets[1], 1, {
                 "FCDASH_PREFIX": prefix, "FCDASH_STATIC_ROOT": static, "FCDASH_CACHE": "none://",
                 "LD_PRELOAD": lib, "FAKETIME": shift})
+    bound_mc = h.memcached()
+    bound_threshold = 5
+    bound = pool(h, "session-bound", secrets[1], 4, {
+        "FCDASH_PREFIX": "/session-bound/", "FCDASH_STATIC_ROOT": static,
+        "FCDASH_CACHE": "memcached://" + bound_mc,
+        "FCDASH_SESSION_THRESHOLD": str(bound_threshold), "FCDASH_SESSION_TOUCH": "0"})
+    others["/session-bound/"] = bound
     url = h.start_nginx(dict({"/session/": pools[0].upstream},
                              **{p: o.upstream for p, o in others.items()}))
     minted, store = [], {}
@@ -430,6 +496,8 @@ def main():
     H.guarded("two sessions", two_sessions, url, app, minted, store)
     section("the rotated pool accepts OLD's id")
     H.guarded("rotated", rotated, url, store)
+    section("the bound on sessions (threshold + 10)")
+    H.guarded("session bound", session_bound, url, bound_threshold, bound_mc)
     section("refused ids: 403, JSON, no callback")
     H.guarded("refusals", refusals, url, app, others, store)
     section("two browsers")
