@@ -3,6 +3,7 @@
 #   $(bindir)/fcdash-pool                         the pool script
 #   $(pkgdatadir)/nginx/fcdash-app.conf.in        nginx's per-app locations
 #   $(pkgdatadir)/nginx/fcdash-nginx-conf         a complete nginx.conf from it
+#   $(pkgdatadir)/nginx/fcdash-hosts.conf         http-level lines for several hosts
 #   $(pkgdatadir)/apache/fcdash-fcgid.conf.in     Apache, mod_fcgid
 #   $(pkgdatadir)/apache/fcdash-proxy-fcgi.conf.in  Apache, mod_proxy_fcgi
 #   $(pkgdatadir)/apache/fcdash-apache-conf       a complete httpd.conf from them
@@ -15,6 +16,7 @@ bin_SCRIPTS = nginx/fcdash-pool
 
 fcdash_nginxdir = $(pkgdatadir)/nginx
 fcdash_nginx_DATA = nginx/fcdash-app.conf.in
+dist_fcdash_nginx_DATA = nginx/fcdash-hosts.conf
 fcdash_nginx_SCRIPTS = nginx/fcdash-nginx-conf
 
 fcdash_apachedir = $(pkgdatadir)/apache

@@ -15,7 +15,8 @@
 #                     so, only where namespaces cannot be made)
 PY_TESTS_DEPLOY = \
 	tests/integration/test_install.py \
-	tests/integration/test_apache.py
+	tests/integration/test_apache.py \
+	tests/integration/test_scaleout.py
 if INTEGRATION_TESTS
 TESTS += $(PY_TESTS_DEPLOY)
 endif

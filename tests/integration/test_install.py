@@ -90,7 +90,8 @@ def installed_files(prefix):
     have = files_under(prefix)
     want = ["include/fcdash.h", "lib/pkgconfig/fcdash.pc", "lib/libfcdash.so",
             "bin/fcdash-pool", "share/fcdash/nginx/fcdash-app.conf.in",
-            "share/fcdash/nginx/fcdash-nginx-conf", "share/fcdash/systemd/fcdash-pool@.service",
+            "share/fcdash/nginx/fcdash-nginx-conf", "share/fcdash/nginx/fcdash-hosts.conf",
+            "share/fcdash/systemd/fcdash-pool@.service",
             "share/fcdash/apache/fcdash-fcgid.conf.in", "share/fcdash/apache/fcdash-proxy-fcgi.conf.in",
             "share/fcdash/apache/fcdash-apache-conf"]
     for f in want:
