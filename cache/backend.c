@@ -27,10 +27,13 @@
 #include <sodium.h>
 
 #include "cache/backend.h"
+#include "cache/redis.h"
 #include "cache/stats.h"
 
 static const fcd_cache_ops_t *const backends[] = {
     &fcd_cache_memcached_ops,
+    &fcd_cache_redis_ops,
+    &fcd_cache_redis_unix_ops,
     &fcd_cache_file_ops,
     &fcd_cache_memory_ops,
     &fcd_cache_none_ops,
@@ -291,7 +294,8 @@ fcd_cache_status_t fcd_cache_open(fcd_cache_t **out, const char *url, const char
     ops = sep ? find_backend(buf, (size_t)(sep - buf)) : NULL;
     if (!ops) {
         snprintf(err, errlen,
-                 "cache URL '%.200s': scheme must be memcached://, file://, memory:// or none://",
+                 "cache URL '%.200s': scheme must be memcached://, redis://, redis+unix://, "
+                 "file://, memory:// or none://",
                  buf);
         return FCD_CACHE_ERROR;
     }
