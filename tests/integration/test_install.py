@@ -15,6 +15,9 @@ so a file missing from the distribution shows here).  Then:
     full RELRO (BIND_NOW) and runs against the installed library
     (LD_LIBRARY_PATH): --check, then --listen 127.0.0.1:PORT answers the
     layout, the dependencies and a callback by FastCGI;
+  - examples/scores-global/scores-global.c built the same way: its write to
+    frozen data answers 500 and the log names the global 'df' (what
+    -rdynamic in fcdash.pc is for);
   - the installed fcdash-pool (under multiwatch) and
     share/fcdash/nginx/fcdash-nginx-conf serve it through nginx: the page,
     a callback, a bad request with its JSON error; then a worker killed
@@ -185,6 +188,38 @@ def run_app(h, app, run_env):
     check("--listen: the app exits on SIGTERM", p.poll() is not None)
 
 
+def frozen_global(h, env, run_env):
+    """-rdynamic at work: the guide's global-variable mistake, built out of
+    tree the same way, is refused and the log names the global."""
+    app_dir = h.path("app-global")
+    os.makedirs(app_dir)
+    shutil.copy(H.source_file("examples/scores-global/scores-global.c"),
+                os.path.join(app_dir, "app.c"))
+    rc, out, err = sh(["sh", "-c", 'cc -o app app.c $(pkg-config --cflags --libs fcdash)'],
+                      cwd=app_dir, env=env)
+    app = os.path.join(app_dir, "app")
+    if not check("scores-global.c builds out of tree with the same line", rc == 0,
+                 (out + err)[-1500:]):
+        return
+    addr = "127.0.0.1:%d" % H.free_port()
+    log = h.path("app-global.log")
+    p = h.spawn([app, "--listen", addr], env=run_env, log=log)
+    end = time.time() + 5
+    r = None
+    while time.time() < end:
+        r = H.fcgi_request(addr, "POST", "/_dash-update-component", H.json.dumps(BODY5))
+        if r.status != 0 or p.poll() is not None:
+            break
+        time.sleep(0.05)
+    check("scores-global: its write to frozen app data answers 500 with a JSON message",
+          r is not None and r.status == 500 and isinstance(r.json(), dict), r)
+    time.sleep(0.2)
+    text = open(log, errors="replace").read()
+    check("scores-global: the log names global variable 'df' (the symbol -rdynamic exports)",
+          "global variable 'df'" in text, text[-800:])
+    p.terminate()
+
+
 def installed_scripts(h, prefix, app, run_env):
     """The installed pool script and nginx generator, as a user runs them."""
     run = h.path("deploy")
@@ -320,6 +355,7 @@ def main():
     section("an app built out of tree")
     app, run_env = build_app(h, prefix, env)
     H.guarded("run the app", run_app, h, app, run_env)
+    H.guarded("frozen global", frozen_global, h, env, run_env)
     section("the installed pool script and nginx config")
     H.guarded("installed scripts", installed_scripts, h, prefix, app, run_env)
     section("DESTDIR and uninstall")
