@@ -27,3 +27,10 @@ tests_unit_test_session_store_redis_SOURCES = tests/unit/test_session_store_redi
 tests_unit_test_session_store_redis_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(CACHE_CFLAGS)
 tests_unit_test_session_store_redis_LDADD = $(CUNIT_LIBS) $(CACHE_LIBS)
 tests_unit_test_session_store_redis_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+
+# Examples 3 and 4 through nginx on Redis: single flight, a unix socket, a
+# wrong password, sessions, Redis killed and restarted.
+if INTEGRATION_TESTS
+TESTS += tests/integration/test_redis.py
+endif
+EXTRA_DIST += tests/integration/test_redis.py
