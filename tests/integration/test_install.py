@@ -24,6 +24,8 @@ so a file missing from the distribution shows here).  Then:
     with SIGKILL in the middle of 300 requests (6 in flight): at most the
     request it had in hand fails, multiwatch makes the pool whole again and
     every later request succeeds (issue 6, item 2);
+  - systemd-analyze verify accepts the installed systemd unit (which CI
+    does not run);
   - `make install DESTDIR=...` stages the same files under DESTDIR, and
     `make uninstall` leaves no file in the prefix.
 """
@@ -330,6 +332,15 @@ def kill_during_run(url, run):
           all(r.status == 200 and r.json() == ANSWER5 for r in rs), [r.status for r in rs])
 
 
+def systemd_unit(prefix):
+    """The unit is not run here (no init system in CI); systemd's own
+    checker reads it: syntax, known keys, the programs it starts."""
+    unit = os.path.join(prefix, "share", "fcdash", "systemd", "fcdash-pool@.service")
+    rc, out, err = sh([H.tool("systemd-analyze"), "verify", unit])
+    check("systemd-analyze verify accepts the installed fcdash-pool@.service (no warning)",
+          rc == 0 and not err.strip() and not out.strip(), (rc, out, err))
+
+
 def destdir_and_uninstall(h, build, prefix, have):
     stage = h.path("stage")
     rc, out, err = sh(["make", "install", "DESTDIR=" + stage], cwd=build)
@@ -358,6 +369,8 @@ def main():
     H.guarded("frozen global", frozen_global, h, env, run_env)
     section("the installed pool script and nginx config")
     H.guarded("installed scripts", installed_scripts, h, prefix, app, run_env)
+    section("the systemd unit")
+    H.guarded("systemd unit", systemd_unit, prefix)
     section("DESTDIR and uninstall")
     H.guarded("destdir", destdir_and_uninstall, h, build, prefix, have)
 
