@@ -10,7 +10,9 @@
  *   micro memoize HOST:PORT BYTES
  *       a memoize hit (fcd_memo_call on memcached://, the value already
  *       stored) against a bare libmemcached get of the same BYTES from the
- *       same server, with the behaviours cache/memcached.c sets.
+ *       same server, with the behaviours cache/memcached.c sets (calls
+ *       that were not hits, when the cache declined under load, are
+ *       counted in non_hits).
  *   micro session
  *       fcd_session_mint and fcd_session_verify of one id.
  *
@@ -170,17 +172,21 @@ static fcd_cache_status_t compute(void *p, void **out, size_t *out_len, char *er
     return FCD_CACHE_OK;
 }
 
+/* A call that is not a hit (the cache declined under load: a poll
+ * timeout makes memoize compute locally, by design) is counted and shown,
+ * not fatal: the figure is then an upper bound on the hit's cost. */
+static long memo_non_hits;
+
 static void memo_hit(void *p)
 {
     memo_ctx_t *m = p;
     fcd_memo_result_t res;
     fcd_cache_status_t st =
         fcd_memo_call(m->cache, "bench", NULL, m->args, strlen(m->args), 0, compute, m, &res);
-    if (st != FCD_CACHE_OK || res.source != FCD_MEMO_HIT || res.len != m->len) {
-        fprintf(stderr, "micro: status %d, source %d, %zu bytes: %s\n", (int)st,
-                (int)res.source, res.len, res.msg);
-        die("memoize", "not a hit");
-    }
+    if (st == FCD_CACHE_ERROR || res.len != m->len)
+        die("memoize", res.msg);
+    if (st != FCD_CACHE_OK || res.source != FCD_MEMO_HIT)
+        memo_non_hits++;
     fcd_memo_release(&res);
 }
 
@@ -238,7 +244,8 @@ static int memoize(const char *server, size_t bytes)
     memo_hit(&m), bare_get(&m); /* connections open */
     double hit = best_ns(memo_hit, &m, iters);
     double get = best_ns(bare_get, &m, iters);
-    printf("memoize bytes=%zu hit_ns=%.0f bare_get_ns=%.0f\n", bytes, hit, get);
+    printf("memoize bytes=%zu hit_ns=%.0f bare_get_ns=%.0f non_hits=%ld\n", bytes, hit, get,
+           memo_non_hits);
     memcached_free(m.mc);
     fcd_cache_close(m.cache);
     free(m.value);

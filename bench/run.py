@@ -314,8 +314,10 @@ def micro_bench(mc, summary):
     for size in (1024, 32768):
         m = micro(prog, "memoize", mc, size)
         hit, get = float(m["hit_ns"]), float(m["bare_get_ns"])
-        out("   %6d bytes: hit %7.1f us   bare get %7.1f us   %.2fx" % (size, hit / 1e3,
-                                                                       get / 1e3, hit / get))
+        out("   %6d bytes: hit %7.1f us   bare get %7.1f us   %.2fx%s" % (
+            size, hit / 1e3, get / 1e3, hit / get,
+            "" if m.get("non_hits", "0") == "0" else
+            "   (%s calls were not hits: the cache declined under load)" % m["non_hits"]))
         summary.append(("memoize hit vs bare get, %d B" % size, "<= 1.30x",
                         "%.2fx" % (hit / get), verdict(hit / get <= T_MEMO)))
     out()
