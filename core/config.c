@@ -30,7 +30,7 @@ static const char describe[] =
     "FCDASH_MAX_JSON_DEPTH       64       deepest JSON nesting accepted in a request; deeper gets 400 (2 .. 1000)\n"
     "FCDASH_CALLBACK_TIME_LIMIT  60       seconds a callback may run; past it the request gets 504 and the worker is replaced (0: no limit)\n"
     "FCDASH_WORKERS              1        how many workers serve this app on this host (the pool script sets it)\n"
-    "FCDASH_CACHE                (a dir)  shared cache: memcached://h:11211,h2:11211, file:///dir, memory://, none:// (cache/README.md)\n"
+    "FCDASH_CACHE                (a dir)  shared cache: memcached://h:11211,h2:11211, redis://[:pw@]h:6379[/db], file:///dir, memory://, none://\n"
     "FCDASH_SECRET               (none)   session secrets, newest first (hex or base64, 32+ bytes); or FCDASH_SECRET_FILE\n"
     "FCDASH_ENV                  development  production: refuse to start without a session secret\n"
     "FCDASH_SESSION_MAX_AGE      86400    seconds a session id is accepted\n";

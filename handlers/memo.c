@@ -17,6 +17,32 @@
 #include "cache/memoize.h"
 #include "handlers/callback.h"
 
+/* The cache URL as it may be logged: a password (user:password@ or
+ * password=...) replaced by "***". */
+static void redact_url(const char *url, char *out, size_t outlen)
+{
+    size_t o = 0;
+    const char *scheme = strstr(url, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
+    for (const char *p = url; *p && o + 4 < outlen; p++) {
+        if (at && scheme && p == scheme + 3 && (!slash || at < slash)) {
+            o += (size_t)snprintf(out + o, outlen - o, "***");
+            p = at - 1;
+            at = NULL;
+            continue;
+        }
+        if (!strncmp(p, "password=", 9)) {
+            o += (size_t)snprintf(out + o, outlen - o, "password=***");
+            while (p[1] && p[1] != '&') /* skip the value */
+                p++;
+            continue;
+        }
+        out[o++] = *p;
+    }
+    out[o < outlen ? o : outlen - 1] = '\0';
+}
+
 int fcd_memo_worker_open(fcd_app_t *app, char *err, size_t errlen, char *warn, size_t warnlen)
 {
     warn[0] = '\0';
@@ -38,7 +64,9 @@ int fcd_memo_worker_open(fcd_app_t *app, char *err, size_t errlen, char *warn, s
         snprintf(warn, warnlen, "cache counters are this worker's only: %s", why);
     const char *url = getenv(FCD_CACHE_ENV);
     if (fcd_cache_open(&w->cache, url, app->name, &w->stats, why, sizeof why) != FCD_CACHE_OK) {
-        snprintf(err, errlen, "%s=%s: %s", FCD_CACHE_ENV, url ? url : "", why);
+        char shown[256];
+        redact_url(url ? url : "", shown, sizeof shown);
+        snprintf(err, errlen, "%s=%s: %s", FCD_CACHE_ENV, shown, why);
         return -1;
     }
     if (fcd_cache_is_process_local(w->cache, NULL)) {
