@@ -15,8 +15,9 @@ Dash's catch-all), a fingerprinted bundle with its one-year immutable
 Cache-Control, a plain bundle with an ETag and a 304, the asset, the 301
 for the prefix without "/", the layout, the dependencies, 120 callbacks
 8 at a time, all right, a 300 kB body that reaches the worker, and the
-errors as JSON (400 truncated, 405 with Allow, 415); then the scores
-browser test (tests/browser/scores.mjs in headless Chromium).  mod_fcgid
+errors as JSON (400 truncated, 405 with Allow, 415), a worker's own 500
+passed through, Apache's own 503 (no worker listening) with a JSON body
+(apache/errors); then the scores browser test (tests/browser/scores.mjs in headless Chromium).  mod_fcgid
 only: Apache spawned the workers, at most 2, and replaces one killed with
 SIGKILL.
 """
@@ -272,6 +273,26 @@ def errors(a, prefix, label):
     check("%s: a text/plain body answers 415 with a JSON error" % label, json_error(r, 415), r)
 
 
+def worker_500(a, prefix, label):
+    """A worker's own error passes through untouched: the guide's global
+    variable mistake answers 500 with the worker's JSON, not Apache's."""
+    r = post_json(a.url + prefix + "_dash-update-component", body(1))
+    j = r.json()
+    check("%s: a worker's own 500 (scores-global's frozen df) passes through as its JSON"
+          % label, r.status == 500 and isinstance(j, dict) and j.get("status") == 500
+          and "Apache status" not in (j.get("message") or ""), r)
+
+
+def apache_503(a, prefix, label):
+    """No worker listening: Apache's own 503, with a JSON body."""
+    r = post_json(a.url + prefix + "_dash-update-component", body(1))
+    j = r.json()
+    check("%s: no worker listening: Apache's 503 has a JSON body (status 503)" % label,
+          r.status == 503 and isinstance(j, dict) and j.get("status") == 503
+          and "application/json" in (r.header("Content-Type") or ""),
+          (r, r.header("Content-Type")))
+
+
 def browser(a, label):
     where = B.browser_dir(a.h)
     shots = os.path.join(H.BUILDDIR, "run", "tests")
@@ -327,10 +348,13 @@ def main():
     env = {"FCDASH_STATIC_ROOT": static}
 
     section("mod_fcgid: Apache spawns the workers")
-    fc = Apache(h, "fcgid", {"/scores/": "fcgid:" + scores}, workers=2,
+    glob = H.program("examples/scores-global/scores-global")
+    fc = Apache(h, "fcgid", {"/scores/": "fcgid:" + scores,
+                             "/scores-global/": "fcgid:" + glob}, workers=2,
                 env={"FCDASH_CACHE": "none://", "FCDASH_TITLE": "Scores"})
     fc.start()
     all_checks(fc, "/scores/", "mod_fcgid")
+    H.guarded("mod_fcgid 500", worker_500, fc, "/scores-global/", "mod_fcgid")
     H.guarded("mod_fcgid workers", fcgid_workers, fc, scores)
 
     section("mod_proxy_fcgi: to spawn-fcgi pools (unix socket; two TCP pools balanced)")
@@ -339,9 +363,14 @@ def main():
                   env=dict(env, FCDASH_PREFIX="/scores-tcp/"))
     tcp2 = h.pool("scores-tcp-2", scores, workers=1, tcp=True,
                   env=dict(env, FCDASH_PREFIX="/scores-tcp/"))
+    gpool = h.pool("scores-global", glob, workers=1, env=dict(env, FCDASH_PREFIX="/scores-global/"))
     px = Apache(h, "proxy-fcgi", {"/scores/": unix.upstream,
-                                  "/scores-tcp/": tcp1.upstream + "," + tcp2.upstream})
+                                  "/scores-tcp/": tcp1.upstream + "," + tcp2.upstream,
+                                  "/scores-global/": gpool.upstream,
+                                  "/down/": "unix:" + h.path("nobody-listens.sock")})
     px.start()
+    H.guarded("mod_proxy_fcgi 500", worker_500, px, "/scores-global/", "mod_proxy_fcgi")
+    H.guarded("mod_proxy_fcgi 503", apache_503, px, "/down/", "mod_proxy_fcgi")
     all_checks(px, "/scores/", "mod_proxy_fcgi unix socket")
     off = (tcp1.log_size(), tcp2.log_size())
     all_checks(px, "/scores-tcp/", "mod_proxy_fcgi TCP balanced", with_browser=False)

@@ -98,7 +98,7 @@ def installed_files(prefix):
             "share/fcdash/nginx/fcdash-nginx-conf", "share/fcdash/nginx/fcdash-hosts.conf",
             "share/fcdash/systemd/fcdash-pool@.service",
             "share/fcdash/apache/fcdash-fcgid.conf.in", "share/fcdash/apache/fcdash-proxy-fcgi.conf.in",
-            "share/fcdash/apache/fcdash-apache-conf"]
+            "share/fcdash/apache/fcdash-apache-conf", "share/fcdash/apache/errors/503.json"]
     for f in want:
         check("installed: %s" % f, f in have, sorted(have))
     check("installed: the shared library with its version (lib/libfcdash.so.0)",
