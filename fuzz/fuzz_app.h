@@ -23,7 +23,9 @@
 
 static fcd_status_t fz_times100(fcd_call_t *call)
 {
-    return fcd_out_int(call, 0, fcd_arg_int(call, 0, 0) * 100);
+    /* Unsigned: the fuzzer sends INT64_MAX, and the app's overflow is not
+     * the library's bug. */
+    return fcd_out_int(call, 0, (int64_t)((uint64_t)fcd_arg_int(call, 0, 0) * 100u));
 }
 
 static fcd_status_t fz_two(fcd_call_t *call)
