@@ -258,6 +258,24 @@ static bool liveness_failure(memcached_return_t rc)
     }
 }
 
+/* A failure of a connection that was open: the server closed it (it
+ * restarted, or dropped an idle client).  libmemcached reconnects on the
+ * next call, so one more try answers from the server that is back. */
+static bool stale_connection(memcached_return_t rc)
+{
+    return rc == MEMCACHED_CONNECTION_FAILURE || rc == MEMCACHED_WRITE_FAILURE ||
+           rc == MEMCACHED_READ_FAILURE || rc == MEMCACHED_UNKNOWN_READ_FAILURE;
+}
+
+/* Whether to try an operation again: once on the key's new server right
+ * after its old one was ejected, or once on a fresh connection after an
+ * open one failed; never more than twice in all, and never after a
+ * timeout (a slow server would only be asked to be slow again). */
+static bool try_again(bool ejected, memcached_return_t rc, int attempt)
+{
+    return attempt < 2 && (ejected || (attempt == 0 && stale_connection(rc)));
+}
+
 /*
  * Before an operation: the server the key maps to, its slot in m->servers,
  * or -1 when it is being skipped (the message is set).  A fork is noticed
@@ -353,9 +371,9 @@ static fcd_cache_status_t mc_get(fcd_cache_t *c, const char *key, size_t klen, v
         if (pick(c, m, key, klen, &slot) < 0)
             return FCD_CACHE_DECLINED;
         v = memcached_get(m->mc, key, klen, len, &flags, &rc);
-        if (!judge(m, slot, rc) || attempt > 0)
+        if (!try_again(judge(m, slot, rc), rc, attempt))
             break;
-        free(v); /* ejected just now: ask the server the key moved to */
+        free(v);
     }
     if (rc == MEMCACHED_SUCCESS) {
         *val = v;
@@ -385,8 +403,8 @@ static fcd_cache_status_t mc_store(fcd_cache_t *c, enum fcd_cache_store_mode mod
             rc = memcached_add(m->mc, key, klen, val, len, (time_t)ttl, 0);
         else
             rc = memcached_set(m->mc, key, klen, val, len, (time_t)ttl, 0);
-        if (!judge(m, slot, rc) || attempt > 0)
-            break; /* else ejected just now: store on the key's new server */
+        if (!try_again(judge(m, slot, rc), rc, attempt))
+            break;
     }
     switch (rc) {
     case MEMCACHED_SUCCESS:
@@ -421,8 +439,8 @@ static fcd_cache_status_t mc_del(fcd_cache_t *c, const char *key, size_t klen)
         if (pick(c, m, key, klen, &slot) < 0)
             return FCD_CACHE_DECLINED;
         rc = memcached_delete(m->mc, key, klen, 0);
-        if (!judge(m, slot, rc) || attempt > 0)
-            break; /* else ejected just now: delete on the key's new server */
+        if (!try_again(judge(m, slot, rc), rc, attempt))
+            break;
     }
     if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_DELETED)
         return FCD_CACHE_OK;
