@@ -32,6 +32,8 @@
 
 bool frame_utf8_valid(const char *s, size_t n)
 {
+    if (n == 0)
+        return true; /* s may be NULL (a missing string) */
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
 
     while (p < end) {

@@ -854,7 +854,9 @@ static fcd_frame_t *assemble(struct reader *r, const struct cell *data,
     }
     f->nrows = f->cap = nrows;
     for (size_t j = 0; j < ncols; j++) {
-        struct view v = {data + j, nrows, ncols, r->pool.data};
+        /* No rows, no cells: `data` may be NULL, and NULL + j is
+         * undefined even when nothing is read through it. */
+        struct view v = {nrows ? data + j : data, nrows, ncols, r->pool.data};
         const char *name = r->pool.data + names[j].u;
         struct fcd_frame_col col;
         char what[80];
