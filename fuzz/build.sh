@@ -17,7 +17,7 @@ CLANG=${CLANG:-clang}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-g -O1 -std=gnu11 $SAN -DHAVE_CONFIG_H -DFCDASH_BUILD -I$builddir -I$srcdir/include -I$srcdir $(pkg-config --cflags json-c)"
 mkdir -p "$out/obj"
-newest_header=$(find "$srcdir/include" "$srcdir/core" "$srcdir/fcgi" "$srcdir/handlers" \
+newest_header=$(find "$srcdir/include" "$srcdir/base" "$srcdir/fcgi" "$srcdir/handlers" \
     "$srcdir/cache" "$srcdir/frame" "$srcdir/fuzz" -name '*.h' -newer "$out/obj" 2>/dev/null | head -1 || true)
 objs=
 for s in "$@"; do

@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/app.h"
-#include "core/arena.h"
-#include "core/config.h"
+#include "base/app.h"
+#include "base/arena.h"
+#include "base/config.h"
 #include "handlers/dash.h"
 
 static fcd_status_t fz_times100(fcd_call_t *call)

@@ -16,7 +16,7 @@
 
 #include <sodium.h>
 
-#include "core/json.h"
+#include "base/json.h"
 
 #define MAX_DEPS 256
 

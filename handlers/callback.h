@@ -11,9 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/app.h"
-#include "core/arena.h"
-#include "core/buf.h"
+#include "base/app.h"
+#include "base/arena.h"
+#include "base/buf.h"
 #include "fcgi/request.h"
 
 struct fcd_call {

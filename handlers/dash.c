@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "core/json.h"
+#include "base/json.h"
 #include "handlers/callback.h"
 #include "handlers/memo.h"
 #include "handlers/update.h"

@@ -5,7 +5,7 @@
 #ifndef FCD_DASH_H
 #define FCD_DASH_H
 
-#include "core/app.h"
+#include "base/app.h"
 #include "fcgi/request.h"
 
 /* The fcd_handler_fn for an app (ctx is the fcd_app_t). */

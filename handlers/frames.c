@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/app.h"
+#include "base/app.h"
 #include "fcdash.h"
 #include "handlers/callback.h"
 

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/json.h"
+#include "base/json.h"
 
 typedef struct script {
     const char *path;      /* under _dash-component-suites/ */

@@ -6,8 +6,8 @@
 #ifndef FCD_INDEX_H
 #define FCD_INDEX_H
 
-#include "core/app.h"
-#include "core/buf.h"
+#include "base/app.h"
+#include "base/buf.h"
 
 /* The Dash release whose front end fcdash serves (dash-protocol.md 1). */
 #define FCD_DASH_VERSION "4.4.1"

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "cache/memoize.h"
-#include "core/app.h"
+#include "base/app.h"
 #include "fcgi/request.h"
 
 /* Open the worker's cache (FCDASH_CACHE) and the host's counters.

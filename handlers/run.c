@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/app.h"
-#include "core/config.h"
-#include "core/freeze.h"
+#include "base/app.h"
+#include "base/config.h"
+#include "base/freeze.h"
 #include "fcgi/runtime.h"
 #include "handlers/dash.h"
 #include "handlers/memo.h"

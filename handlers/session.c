@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/json.h"
+#include "base/json.h"
 #include "handlers/memo.h"
 
 void fcd_use_sessions(fcd_app_t *app, const char *prop)

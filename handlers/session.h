@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "core/app.h"
+#include "base/app.h"
 #include "handlers/callback.h"
 
 /* Load the session settings and secrets when the app uses sessions.

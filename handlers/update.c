@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/json.h"
+#include "base/json.h"
 #include "handlers/callback.h"
 #include "handlers/session.h"
 

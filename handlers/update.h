@@ -6,7 +6,7 @@
 #ifndef FCD_UPDATE_H
 #define FCD_UPDATE_H
 
-#include "core/app.h"
+#include "base/app.h"
 #include "fcgi/request.h"
 
 void fcd_update_handle(const fcd_app_t *app, fcd_request_t *req, fcd_response_t *res);

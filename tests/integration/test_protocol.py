@@ -253,7 +253,7 @@ def bad_requests(base, label, debug):
         post_json(base + "_dash-layout", GOOD), allow("GET"))
     bad(base, label, "text/plain", 415,
         fetch("POST", upd, json.dumps(GOOD), {"Content-Type": "text/plain"}))
-    # Regression: core/json.c took NUL bytes after the JSON value for white
+    # Regression: base/json.c took NUL bytes after the JSON value for white
     # space (strchr finds the terminator), so '{...}\0' was accepted.
     bad(base, label, "a NUL byte after the JSON value", 400,
         post_json(upd, json.dumps(GOOD).encode() + b"\0"))

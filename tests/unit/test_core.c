@@ -14,11 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/app.h"
-#include "core/arena.h"
-#include "core/config.h"
-#include "core/freeze.h"
-#include "core/json.h"
+#include "base/app.h"
+#include "base/arena.h"
+#include "base/config.h"
+#include "base/freeze.h"
+#include "base/json.h"
 #include "handlers/callback.h"
 #include "handlers/dash.h"
 #include "handlers/index.h"

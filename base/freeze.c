@@ -14,7 +14,7 @@
  * exits, so no half-updated allocator state is used again.
  */
 #define _GNU_SOURCE
-#include "core/freeze.h"
+#include "base/freeze.h"
 
 #include <dlfcn.h>
 #include <elf.h>

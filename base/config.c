@@ -5,7 +5,7 @@
  * is an error at start-up rather than silently clamped: an operator who
  * sets a limit wants to know it took.
  */
-#include "core/config.h"
+#include "base/config.h"
 
 #include <ctype.h>
 #include <errno.h>

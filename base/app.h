@@ -16,9 +16,9 @@
 #include "cache/session.h"
 #include "cache/session_store.h"
 #include "cache/stats.h"
-#include "core/buf.h"
-#include "core/config.h"
-#include "core/freeze.h"
+#include "base/buf.h"
+#include "base/config.h"
+#include "base/freeze.h"
 #include "fcdash.h"
 
 #define FCD_APP_NAME_MAX 64

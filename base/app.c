@@ -5,7 +5,7 @@
  * app reads like its Python original (no error check after every line) and
  * fcd_run() can report all of them at once before refusing to start.
  */
-#include "core/app.h"
+#include "base/app.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/json.h"
+#include "base/json.h"
 #include "handlers/callback.h"
 #include "handlers/index.h"
 

@@ -2,7 +2,7 @@
  * buf.c - growable byte buffer (see buf.h).  Capacity doubles; every size
  * computation is checked for overflow.
  */
-#include "core/buf.h"
+#include "base/buf.h"
 
 #include <stdint.h>
 #include <stdio.h>

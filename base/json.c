@@ -10,7 +10,7 @@
  * serializer format is left alone; doubles made here carry their text.
  */
 #define _GNU_SOURCE
-#include "core/json.h"
+#include "base/json.h"
 
 #include <math.h>
 #include <stdbool.h>

@@ -10,7 +10,7 @@
 
 #include <json-c/json.h>
 
-#include "core/buf.h"
+#include "base/buf.h"
 
 /* The key that marks an error node: {"__fcd_error__": "message"}. */
 #define FCD_JSON_ERROR_KEY "__fcd_error__"

@@ -6,7 +6,7 @@
  * between requests but the warm first chunk, which reset zeroes lazily
  * (alloc zeroes what it hands out).
  */
-#include "core/arena.h"
+#include "base/arena.h"
 
 #include <stdalign.h>
 #include <stdint.h>
