@@ -69,6 +69,15 @@ int fcd_memo_worker_open(fcd_app_t *app, char *err, size_t errlen, char *warn, s
         snprintf(err, errlen, "%s=%s: %s", FCD_CACHE_ENV, shown, why);
         return -1;
     }
+    /* One read at start-up, so a cache that is down or refuses us (a wrong
+     * password, say) is named in the start-up log, not only on the first
+     * request's line.  Serving goes on either way: the cache fails open. */
+    void *probe = NULL;
+    size_t probe_len = 0;
+    if (fcd_cache_get(w->cache, "fcd:startup-probe", &probe, &probe_len) == FCD_CACHE_DECLINED)
+        snprintf(warn, warnlen, "the cache is not reachable now (requests will compute without "
+                                "it until it is): %s", fcd_cache_error(w->cache));
+    free(probe);
     if (fcd_cache_is_process_local(w->cache, NULL)) {
         /* FCDASH_WORKERS says how many the pool runs; the claim catches a
          * pool that did not say (spawn-fcgi -F N workers know nothing of
