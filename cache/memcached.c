@@ -339,7 +339,12 @@ static bool judge(struct mc *m, size_t slot, memcached_return_t rc)
         s->failures = 0;
         return false;
     }
-    if (++s->failures < m->failure_limit)
+    /* libmemcached answering "marked dead" or "disabled until timed
+     * retry" has judged the server itself, without I/O: no reason to wait
+     * for more failures before moving its keys. */
+    if (rc == MEMCACHED_SERVER_MARKED_DEAD || rc == MEMCACHED_SERVER_TEMPORARILY_DISABLED)
+        s->failures = m->failure_limit;
+    else if (++s->failures < m->failure_limit)
         return false;
     now = time(NULL);
     s->skip_until = now + (time_t)m->dead_s;
