@@ -685,8 +685,20 @@ static fcd_cache_status_t rd_store(fcd_cache_t *c, enum fcd_cache_store_mode mod
         argv[argc] = "NX";
         lens[argc++] = 2;
     }
-    if (!(reply = exchange(c, r, what, key, argc, argv, lens, &st)))
+    if (!(reply = exchange(c, r, what, key, argc, argv, lens, &st))) {
+        /* A large value the server refuses as a protocol error may reach
+         * us only as the connection it closed, with no error reply to
+         * read: say what the likely cause is. */
+        if (st == FCD_CACHE_DECLINED && len >= ((size_t)1 << 20) &&
+            strstr(fcd_cache_error(c), "item_max") == NULL) {
+            char was[FCD_CACHE_ERR_MAX];
+            snprintf(was, sizeof was, "%s", fcd_cache_error(c));
+            fcd_cache_fail(c, FCD_CACHE_DECLINED,
+                           "%.160s (a value of %zu bytes: over the server's proto-max-bulk-len? "
+                           "lower item_max in the URL)", was, len);
+        }
         return st;
+    }
     if (reply->type == REDIS_REPLY_STATUS) {
         freeReplyObject(reply);
         return FCD_CACHE_OK;
