@@ -679,9 +679,7 @@ static int store_value(fcd_cache_t *c, const char *key, const void *data, size_t
 
 /* ---- the call ------------------------------------------------------------ */
 
-static void set_msg(fcd_memo_result_t *res, const char *fmt, ...) FCD_CACHE_PRINTF(2, 3);
-
-static void set_msg(fcd_memo_result_t *res, const char *fmt, ...)
+void fcd_memo_set_msg(fcd_memo_result_t *res, const char *fmt, ...)
 {
     va_list ap;
 
@@ -690,13 +688,12 @@ static void set_msg(fcd_memo_result_t *res, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Why the cache was not used, for res->msg: the backend's last message. */
-static const char *why(const fcd_cache_t *c)
+const char *fcd_memo_why(const fcd_cache_t *c)
 {
     return c->err[0] ? c->err : "cache unavailable";
 }
 
-static int64_t now_ms(void)
+int64_t fcd_memo_now_ms(void)
 {
     struct timespec ts;
 
@@ -704,7 +701,15 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(unsigned ms)
+unsigned fcd_memo_next_nap(unsigned *delay, unsigned max, int64_t left)
+{
+    unsigned nap = *delay + randombytes_uniform(*delay / 2 + 1);
+
+    *delay = *delay * 2 < max ? *delay * 2 : max;
+    return (int64_t)nap < left ? nap : (unsigned)left;
+}
+
+void fcd_memo_sleep_ms(unsigned ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
 
@@ -732,11 +737,11 @@ static fcd_cache_status_t compute(fcd_cache_t *c, const char *fn, const char *ke
     st = fnp(ctx, &out, &len, err, sizeof err);
     if (st != FCD_CACHE_OK && st != FCD_CACHE_DECLINED) {
         free(out);
-        set_msg(res, "%s: %s", fn, err[0] ? err : "compute function failed");
+        fcd_memo_set_msg(res, "%s: %s", fn, err[0] ? err : "compute function failed");
         return FCD_CACHE_ERROR;
     }
     if (len > 0 && !out) {
-        set_msg(res, "%s: compute function returned %zu bytes at NULL", fn, len);
+        fcd_memo_set_msg(res, "%s: compute function returned %zu bytes at NULL", fn, len);
         return FCD_CACHE_ERROR;
     }
     res->mem = out;
@@ -753,14 +758,14 @@ static fcd_cache_status_t compute(fcd_cache_t *c, const char *fn, const char *ke
     }
     if (sst == STORE_TOO_LARGE) {
         fcd_cache_stats_add(c->stats, FCD_CACHE_C_UNCACHED, 1);
-        set_msg(res,
+        fcd_memo_set_msg(res,
                 "memoize %s: result of %zu bytes is over the cacheable maximum (value_max %zu "
                 "bytes, %u chunks); returned uncached",
                 fn, len, c->settings.value_max, FCD_MEMO_CHUNKS_MAX);
         return FCD_CACHE_DECLINED;
     }
     if (!degraded)
-        set_msg(res, "memoize %s: result not stored: %s", fn, why(c));
+        fcd_memo_set_msg(res, "memoize %s: result not stored: %s", fn, fcd_memo_why(c));
     return FCD_CACHE_DECLINED;
 }
 
@@ -768,7 +773,7 @@ static fcd_cache_status_t compute(fcd_cache_t *c, const char *fn, const char *ke
 static fcd_cache_status_t fail_open(fcd_cache_t *c, const char *fn, fcd_memo_compute_fn fnp,
                                     void *ctx, fcd_memo_result_t *res)
 {
-    set_msg(res, "memoize %s: computed without the cache: %s", fn, why(c));
+    fcd_memo_set_msg(res, "memoize %s: computed without the cache: %s", fn, fcd_memo_why(c));
     return compute(c, fn, NULL, 0, fnp, ctx, false, true, res);
 }
 
@@ -807,7 +812,7 @@ static fcd_cache_status_t locked(fcd_cache_t *c, const char *fn, const char *key
     }
     if (ls != FCD_CACHE_MISS) {
         /* Keep the backend's message before unlock overwrites it. */
-        set_msg(res, "memoize %s: computed without the cache: %s", fn, why(c));
+        fcd_memo_set_msg(res, "memoize %s: computed without the cache: %s", fn, fcd_memo_why(c));
         fcd_cache_unlock(c, lk);
         return compute(c, fn, NULL, 0, fnp, ctx, false, true, res);
     }
@@ -829,7 +834,7 @@ static fcd_cache_status_t call(fcd_cache_t *c, const char *fn, const char *versi
 
     memset(res, 0, sizeof *res);
     if (!fn || !fnp) {
-        set_msg(res, "memoize: no function name or compute function");
+        fcd_memo_set_msg(res, "memoize: no function name or compute function");
         return FCD_CACHE_ERROR;
     }
     if (c->ops->stores_nothing)
@@ -838,7 +843,7 @@ static fcd_cache_status_t call(fcd_cache_t *c, const char *fn, const char *versi
     if (get_gen(c, fn, &gen) != FCD_CACHE_OK)
         return fail_open(c, fn, fnp, ctx, res);
     if (make_key(c->app, fn, version, gen, a, key) == 0) {
-        set_msg(res, "memoize %s: arguments nest deeper than %d levels, or out of memory", fn,
+        fcd_memo_set_msg(res, "memoize %s: arguments nest deeper than %d levels, or out of memory", fn,
                 FCD_MEMO_JSON_DEPTH_MAX);
         return FCD_CACHE_ERROR;
     }
@@ -858,16 +863,13 @@ static fcd_cache_status_t call(fcd_cache_t *c, const char *fn, const char *versi
 
     /* Another process computes: wait for its value, bounded. */
     fcd_cache_stats_add(c->stats, FCD_CACHE_C_LOCK_WAITS, 1);
-    deadline = now_ms() + c->settings.wait_ms;
+    deadline = fcd_memo_now_ms() + c->settings.wait_ms;
     for (;;) {
-        int64_t left = deadline - now_ms();
-        unsigned nap = delay + randombytes_uniform(delay / 2 + 1);
+        int64_t left = deadline - fcd_memo_now_ms();
 
         if (left <= 0)
             break;
-        sleep_ms(nap < left ? nap : (unsigned)left);
-        if (delay < FCD_MEMO_BACKOFF_MAX_MS)
-            delay = delay * 2 < FCD_MEMO_BACKOFF_MAX_MS ? delay * 2 : FCD_MEMO_BACKOFF_MAX_MS;
+        fcd_memo_sleep_ms(fcd_memo_next_nap(&delay, FCD_MEMO_BACKOFF_MAX_MS, left));
 
         st = lookup(c, key, res);
         if (st == FCD_CACHE_OK)
@@ -882,7 +884,7 @@ static fcd_cache_status_t call(fcd_cache_t *c, const char *fn, const char *versi
         if (st != FCD_CACHE_MISS)
             return fail_open(c, fn, fnp, ctx, res);
     }
-    set_msg(res, "memoize %s: waited %u ms for another process computing the same call; computed "
+    fcd_memo_set_msg(res, "memoize %s: waited %u ms for another process computing the same call; computed "
                  "here",
             fn, c->settings.wait_ms);
     return compute(c, fn, key, ttl, fnp, ctx, true, true, res);
@@ -896,7 +898,7 @@ fcd_cache_status_t fcd_memo_call(fcd_cache_t *c, const char *fn, const char *ver
 
     if (args_len > 0 && !args) {
         memset(res, 0, sizeof *res);
-        set_msg(res, "memoize: NULL arguments");
+        fcd_memo_set_msg(res, "memoize: NULL arguments");
         return FCD_CACHE_ERROR;
     }
     return call(c, fn, version, &a, ttl, compute_fn, ctx, res);

@@ -156,4 +156,18 @@ fcd_cache_status_t fcd_memo_canonical_json(json_object *obj, char **out, size_t 
 size_t fcd_memo_key(const char *app, const char *fn, const char *version, uint64_t gen,
                     const void *args, size_t args_len, char key[FCD_MEMO_KEY_BUF]);
 
+/* ---- Shared with the session store's single-flight ---------------------- */
+
+/* Monotonic milliseconds. */
+int64_t fcd_memo_now_ms(void);
+/* Sleep up to `ms` (a signal may cut it short: loops check the clock). */
+void fcd_memo_sleep_ms(unsigned ms);
+/* The next backoff sleep: *delay plus up to half again of jitter, never
+ * past `left` ms; doubles *delay up to `max`. */
+unsigned fcd_memo_next_nap(unsigned *delay, unsigned max, int64_t left);
+/* Format res->msg. */
+void fcd_memo_set_msg(fcd_memo_result_t *res, const char *fmt, ...) FCD_CACHE_PRINTF(2, 3);
+/* Why the cache was not used, for res->msg: the backend's last message. */
+const char *fcd_memo_why(const fcd_cache_t *c);
+
 #endif /* FCD_CACHE_MEMOIZE_H */

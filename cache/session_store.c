@@ -159,32 +159,6 @@ static uint64_t wall_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-    /* A signal cuts the sleep short; the callers' loops check the clock. */
-    nanosleep(&ts, NULL);
-}
-
-/* The next backoff sleep: `delay` plus up to half again of jitter, never
- * past `left` ms; doubles `delay` up to `max`. */
-static unsigned next_nap(unsigned *delay, unsigned max, int64_t left)
-{
-    unsigned nap = *delay + randombytes_uniform(*delay / 2 + 1);
-
-    *delay = *delay * 2 < max ? *delay * 2 : max;
-    return (int64_t)nap < left ? nap : (unsigned)left;
-}
-
 static bool name_in(const struct record *r, const char *name)
 {
     for (unsigned i = 0; i < r->nnames; i++)
@@ -471,7 +445,7 @@ static fcd_cache_status_t index_lock(fcd_cache_t *c, const fcd_session_store_con
                                      bool wait, fcd_cache_lock_t *lk)
 {
     char key[FCD_CACHE_KEY_MAX + 1];
-    int64_t deadline = mono_ms() + sc->lock_wait_ms;
+    int64_t deadline = fcd_memo_now_ms() + sc->lock_wait_ms;
     unsigned delay = INDEX_BACKOFF_MIN_MS;
 
     index_key(sc, key, true);
@@ -481,13 +455,13 @@ static fcd_cache_status_t index_lock(fcd_cache_t *c, const fcd_session_store_con
 
         if (st != FCD_CACHE_MISS || !wait)
             return st;
-        left = deadline - mono_ms();
+        left = deadline - fcd_memo_now_ms();
         if (left <= 0)
             return fcd_cache_fail(c, FCD_CACHE_DECLINED,
                                   "session store: the session index of app '%s' stayed locked "
                                   "for %u ms",
                                   sc->session->app, sc->lock_wait_ms);
-        sleep_ms(next_nap(&delay, INDEX_BACKOFF_MAX_MS, left));
+        fcd_memo_sleep_ms(fcd_memo_next_nap(&delay, INDEX_BACKOFF_MAX_MS, left));
     }
 }
 
@@ -757,22 +731,6 @@ fcd_cache_status_t fcd_session_store_set(fcd_cache_t *c, const fcd_session_store
 
 /* ---- memo ---------------------------------------------------------------- */
 
-static void set_msg(fcd_memo_result_t *res, const char *fmt, ...) FCD_CACHE_PRINTF(2, 3);
-
-static void set_msg(fcd_memo_result_t *res, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(res->msg, sizeof res->msg, fmt, ap);
-    va_end(ap);
-}
-
-static const char *why(const fcd_cache_t *c)
-{
-    return c->err[0] ? c->err : "cache unavailable";
-}
-
 /* What a memo call works on. */
 struct call {
     fcd_cache_t *c;
@@ -803,11 +761,11 @@ static fcd_cache_status_t compute(struct call *k, bool store_it, bool degraded,
     st = k->fn(k->ctx, &out, &len, err, sizeof err);
     if (st != FCD_CACHE_OK && st != FCD_CACHE_DECLINED) {
         free(out);
-        set_msg(res, "session value %s: %s", k->name, err[0] ? err : "compute function failed");
+        fcd_memo_set_msg(res, "session value %s: %s", k->name, err[0] ? err : "compute function failed");
         return FCD_CACHE_ERROR;
     }
     if (len > 0 && !out) {
-        set_msg(res, "session value %s: compute function returned %zu bytes at NULL", k->name,
+        fcd_memo_set_msg(res, "session value %s: compute function returned %zu bytes at NULL", k->name,
                 len);
         return FCD_CACHE_ERROR;
     }
@@ -822,14 +780,14 @@ static fcd_cache_status_t compute(struct call *k, bool store_it, bool degraded,
         return degraded ? FCD_CACHE_DECLINED : FCD_CACHE_OK;
     }
     if (!degraded)
-        set_msg(res, "session value %s: computed, not stored: %s", k->name, why(k->c));
+        fcd_memo_set_msg(res, "session value %s: computed, not stored: %s", k->name, fcd_memo_why(k->c));
     return FCD_CACHE_DECLINED;
 }
 
 /* The store failed before a value was found: compute here, don't store. */
 static fcd_cache_status_t fail_open(struct call *k, fcd_memo_result_t *res)
 {
-    set_msg(res, "session value %s: computed without the cache: %s", k->name, why(k->c));
+    fcd_memo_set_msg(res, "session value %s: computed without the cache: %s", k->name, fcd_memo_why(k->c));
     return compute(k, false, true, res);
 }
 
@@ -863,7 +821,7 @@ static fcd_cache_status_t locked(struct call *k, fcd_cache_lock_t *lk, fcd_memo_
         return st;
     }
     if (st != FCD_CACHE_MISS) {
-        set_msg(res, "session value %s: computed without the cache: %s", k->name, why(k->c));
+        fcd_memo_set_msg(res, "session value %s: computed without the cache: %s", k->name, fcd_memo_why(k->c));
         fcd_cache_unlock(k->c, lk);
         return compute(k, false, true, res);
     }
@@ -886,17 +844,17 @@ fcd_cache_status_t fcd_session_store_memo(fcd_cache_t *c, const fcd_session_stor
 
     memset(res, 0, sizeof *res);
     if (!name || !compute_fn) {
-        set_msg(res, "session store: no value name or compute function");
+        fcd_memo_set_msg(res, "session store: no value name or compute function");
         return FCD_CACHE_ERROR;
     }
     if (prepare(c, sc, s, name, &k.ss, k.vkey) != FCD_CACHE_OK) {
-        set_msg(res, "%s", c->err);
+        fcd_memo_set_msg(res, "%s", c->err);
         return FCD_CACHE_ERROR;
     }
     if (c->ops->stores_nothing)
         return compute(&k, false, false, res);
     if (life(&k.ss, time(NULL)) == 0) {
-        set_msg(res, "session value %s: the session has expired; computed without the cache",
+        fcd_memo_set_msg(res, "session value %s: the session has expired; computed without the cache",
                 name);
         return compute(&k, false, true, res);
     }
@@ -916,13 +874,13 @@ fcd_cache_status_t fcd_session_store_memo(fcd_cache_t *c, const fcd_session_stor
 
     /* Another request of this session computes: wait for its value. */
     fcd_cache_stats_add(c->stats, FCD_CACHE_C_LOCK_WAITS, 1);
-    deadline = mono_ms() + c->settings.wait_ms;
+    deadline = fcd_memo_now_ms() + c->settings.wait_ms;
     for (;;) {
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - fcd_memo_now_ms();
 
         if (left <= 0)
             break;
-        sleep_ms(next_nap(&delay, FCD_MEMO_BACKOFF_MAX_MS, left));
+        fcd_memo_sleep_ms(fcd_memo_next_nap(&delay, FCD_MEMO_BACKOFF_MAX_MS, left));
         st = lookup(&k, FCD_MEMO_WAITED, res);
         if (st == FCD_CACHE_OK)
             return st;
@@ -936,7 +894,7 @@ fcd_cache_status_t fcd_session_store_memo(fcd_cache_t *c, const fcd_session_stor
         if (st != FCD_CACHE_MISS)
             return fail_open(&k, res);
     }
-    set_msg(res, "session value %s: waited %u ms for another request computing it; computed here",
+    fcd_memo_set_msg(res, "session value %s: waited %u ms for another request computing it; computed here",
             name, c->settings.wait_ms);
     return compute(&k, true, true, res);
 }
