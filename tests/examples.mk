@@ -11,10 +11,14 @@
 #   test_session.py   Example 4: one computation per session, sessions kept
 #                     apart, refused ids (403, no callback), key rotation,
 #                     two browsers; expired ids need Debian's faketime
+#   test_faults_load.py  Example 3 under wrk (about 50 s): a worker killed
+#                     (multiwatch), nginx reloaded, memcached killed and
+#                     restarted mid-run; the failed requests counted per fault
 PY_TESTS_EXAMPLES = \
 	tests/integration/test_signal.py \
 	tests/integration/test_examples.py \
-	tests/integration/test_session.py
+	tests/integration/test_session.py \
+	tests/integration/test_faults_load.py
 if INTEGRATION_TESTS
 TESTS += $(PY_TESTS_EXAMPLES)
 endif
