@@ -67,6 +67,80 @@ const char *fcd_json_find_error(json_object *v)
     return NULL;
 }
 
+/* What json-c takes but a callback could not be given faithfully, found
+ * in the text of a value json-c has already accepted (so strings are
+ * well formed): a raw control character or an escaped NUL inside a string
+ * (json-c lets the first through even in strict mode, and cuts object keys
+ * at the second), and an integer literal past the int64 range (json-c
+ * clamps it without a word: 99999999999999999999999 would reach the
+ * callback as 18446744073709551615).  Browsers send none of these.
+ * Returns NULL, or a message with its byte offset in `at`. */
+static const char *unfaithful_text(const char *text, size_t len, size_t *at)
+{
+    static const char int64_max[] = "9223372036854775807", int64_min[] = "9223372036854775808";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '"') {
+            for (i++; i < len && text[i] != '"'; i++) {
+                *at = i;
+                if ((unsigned char)text[i] < 0x20)
+                    return "a control character inside a string (JSON wants it escaped)";
+                if (text[i] == '\\') {
+                    i++;
+                    if (i + 4 < len && text[i] == 'u' && !memcmp(text + i + 1, "0000", 4))
+                        return "\\u0000 (a NUL character) inside a string";
+                }
+            }
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t start = i, digits = 0;
+            bool negative = c == '-', integer = true;
+            if (negative)
+                i++;
+            for (; i < len && strchr("0123456789.eE+-", text[i]) != NULL && text[i] != '\0'; i++) {
+                if (text[i] >= '0' && text[i] <= '9')
+                    digits += integer;
+                else
+                    integer = false;
+            }
+            const char *first = text + start + negative;
+            const char *limit = negative ? int64_min : int64_max;
+            *at = start;
+            if (integer && (digits > 19 || (digits == 19 && memcmp(first, limit, 19) > 0)))
+                return "an integer outside the signed 64-bit range";
+            i--;
+        }
+    }
+    return NULL;
+}
+
+/* A double json-c parsed that is not finite: its NaN and Infinity
+ * extensions, which strict mode lets through, or a literal past the
+ * double range (1e400).  JSON has no such numbers. */
+static bool has_non_finite(json_object *v)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_double:
+        return !isfinite(json_object_get_double(v));
+    case json_type_array: {
+        size_t n = json_object_array_length(v);
+        for (size_t i = 0; i < n; i++)
+            if (has_non_finite(json_object_array_get_idx(v, i)))
+                return true;
+        return false;
+    }
+    case json_type_object: {
+        json_object_object_foreach(v, key, child) {
+            (void)key;
+            if (has_non_finite(child))
+                return true;
+        }
+        return false;
+    }
+    default:
+        return false;
+    }
+}
+
 json_object *fcd_json_parse(const char *text, size_t len, int max_depth,
                             char *err, size_t errlen)
 {
@@ -86,11 +160,25 @@ json_object *fcd_json_parse(const char *text, size_t len, int max_depth,
     json_object *v = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error e = json_tokener_get_error(tok);
     size_t used = json_tokener_get_parse_end(tok);
+    /* A number or a literal at the top level (5, null) waits for a
+     * delimiter that will not come: end the input for it. */
+    if (e == json_tokener_continue && used == len) {
+        v = json_tokener_parse_ex(tok, "", 1);
+        e = json_tokener_get_error(tok);
+        if (e == json_tokener_error_parse_eof)
+            e = json_tokener_continue;
+    }
     if (v == NULL || e != json_tokener_success) {
-        if (e == json_tokener_continue)
+        if (e == json_tokener_success)
+            snprintf(err, errlen, "the JSON text is null, not an object or an array");
+        else if (e == json_tokener_continue)
             snprintf(err, errlen, "JSON text ends too early (after %zu bytes)", len);
         else if (e == json_tokener_error_depth)
             snprintf(err, errlen, "JSON nested deeper than %d levels", max_depth);
+        else if (e == json_tokener_error_parse_eof && memchr(text, '\0', len) != NULL)
+            /* json-c stops at a NUL as if the text ended there. */
+            snprintf(err, errlen, "malformed JSON: a NUL byte at byte %zu",
+                     (size_t)((const char *)memchr(text, '\0', len) - text));
         else
             snprintf(err, errlen, "malformed JSON at byte %zu: %s", used,
                      json_tokener_error_desc(e));
@@ -106,6 +194,20 @@ json_object *fcd_json_parse(const char *text, size_t len, int max_depth,
     json_tokener_free(tok);
     if (used != len) {
         snprintf(err, errlen, "unexpected data after the JSON value at byte %zu", used);
+        json_object_put(v);
+        return NULL;
+    }
+    size_t at = 0;
+    const char *why = unfaithful_text(text, len, &at);
+    if (why != NULL) {
+        snprintf(err, errlen, "JSON not accepted at byte %zu: %s", at, why);
+        json_object_put(v);
+        return NULL;
+    }
+    if (has_non_finite(v)) {
+        snprintf(err, errlen,
+                 "JSON not accepted: a number that is not finite (NaN, Infinity, or past "
+                 "the double range)");
         json_object_put(v);
         return NULL;
     }

@@ -57,9 +57,10 @@ static const char *take_entry(fcd_arena_t *arena, const char *where, size_t i, j
     json_object *id, *prop, *v = NULL;
     if (!json_object_is_type(entry, json_type_object))
         return fcd_arena_printf(arena, "%s[%zu] must be an object {id, property, value}", where, i);
-    if (!json_object_object_get_ex(entry, "property", &prop) ||
-        !json_object_is_type(prop, json_type_string))
-        return fcd_arena_printf(arena, "%s[%zu] has no \"property\" string", where, i);
+    if (!json_object_object_get_ex(entry, "property", &prop))
+        return fcd_arena_printf(arena, "%s[%zu] has no \"property\"", where, i);
+    if (!json_object_is_type(prop, json_type_string))
+        return fcd_arena_printf(arena, "%s[%zu]'s \"property\" must be a string", where, i);
     if (!json_object_object_get_ex(entry, "id", &id))
         return fcd_arena_printf(arena, "%s[%zu] has no \"id\"", where, i);
     if (dep->wildcard) {
@@ -138,6 +139,39 @@ static const char *take_args(fcd_call_t *call, json_object *body, const char *ke
     return NULL;
 }
 
+/* "outputs", when present, must name the callback's own outputs, in
+ * order: one object for a single output, an array of them for several
+ * (none for a no-output callback).  The answer is built from the
+ * registration, not from this list, but a list that disagrees (a stale
+ * page, a forged body, an output named twice) is refused like a wrong
+ * input.  NULL or a message. */
+static const char *check_outputs(fcd_call_t *call, json_object *body)
+{
+    const fcd_cb_t *cb = call->cb;
+    json_object *list, *unused;
+    if (!json_object_object_get_ex(body, "outputs", &list) || list == NULL)
+        return NULL;
+    if (cb->n_outputs == 1 && json_object_is_type(list, json_type_object))
+        return take_entry(call->arena, "outputs", 0, list, &cb->outputs[0], &unused);
+    if (!json_object_is_type(list, json_type_array))
+        return cb->n_outputs == 1
+                   ? "\"outputs\" must be an object {id, property}"
+                   : "\"outputs\" must be an array of {id, property}";
+    size_t got = json_object_array_length(list);
+    if (got != cb->n_outputs)
+        return fcd_arena_printf(call->arena,
+                                "\"outputs\" has %zu entr%s, but callback %s has %zu output%s",
+                                got, got == 1 ? "y" : "ies", cb->name, cb->n_outputs,
+                                cb->n_outputs == 1 ? "" : "s");
+    for (size_t i = 0; i < got; i++) {
+        const char *e = take_entry(call->arena, "outputs", i, json_object_array_get_idx(list, i),
+                                   &cb->outputs[i], &unused);
+        if (e != NULL)
+            return e;
+    }
+    return NULL;
+}
+
 static int write_answer(fcd_call_t *call, fcd_buf_t *out)
 {
     const fcd_cb_t *cb = call->cb;
@@ -212,9 +246,13 @@ void fcd_update_handle(const fcd_app_t *app, fcd_request_t *req, fcd_response_t 
         return;
     }
     json_object *output;
-    if (!json_object_object_get_ex(body, "output", &output) ||
-        !json_object_is_type(output, json_type_string)) {
+    if (!json_object_object_get_ex(body, "output", &output)) {
         fcd_response_error(res, arena, 400, "missing \"output\": the callback's output string");
+        return;
+    }
+    if (!json_object_is_type(output, json_type_string)) {
+        fcd_response_error(res, arena, 400,
+                           "\"output\" must be a string: the callback's output key");
         return;
     }
     const fcd_cb_t *cb = fcd_callbacks_find(app, json_object_get_string(output));
@@ -228,7 +266,9 @@ void fcd_update_handle(const fcd_app_t *app, fcd_request_t *req, fcd_response_t 
         fcd_response_error(res, arena, 500, "out of memory");
         return;
     }
-    const char *e = take_args(call, body, "inputs", cb->inputs, cb->n_inputs, call->args);
+    const char *e = check_outputs(call, body);
+    if (e == NULL)
+        e = take_args(call, body, "inputs", cb->inputs, cb->n_inputs, call->args);
     if (e == NULL)
         e = take_args(call, body, "state", cb->state, cb->n_state, call->args + cb->n_inputs);
     json_object *changed = NULL;
