@@ -21,6 +21,27 @@
 
 #include "fcdash.h"
 
+static bool values_out_of_memory;
+
+void fcd_json_note_oom(void)
+{
+    values_out_of_memory = true;
+}
+
+bool fcd_json_take_oom(void)
+{
+    bool seen = values_out_of_memory;
+    values_out_of_memory = false;
+    return seen;
+}
+
+json_object *fcd_json_made(json_object *v)
+{
+    if (v == NULL)
+        values_out_of_memory = true;
+    return v;
+}
+
 json_object *fcd_json_error(const char *fmt, ...)
 {
     char msg[512];
@@ -28,9 +49,12 @@ json_object *fcd_json_error(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_object *o = json_object_new_object();
-    if (o != NULL)
-        json_object_object_add(o, FCD_JSON_ERROR_KEY, json_object_new_string(msg));
+    json_object *o = fcd_json_made(json_object_new_object());
+    json_object *m = fcd_json_made(json_object_new_string(msg));
+    if (o == NULL || m == NULL || json_object_object_add(o, FCD_JSON_ERROR_KEY, m) != 0) {
+        fcd_json_note_oom();
+        json_object_put(m);
+    }
     return o;
 }
 
@@ -150,7 +174,7 @@ json_object *fcd_json_parse(const char *text, size_t len, int max_depth,
     }
     json_tokener *tok = json_tokener_new_ex(max_depth);
     if (tok == NULL) {
-        snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, "%s", FCD_JSON_OUT_OF_MEMORY);
         return NULL;
     }
     /* Strict mode refuses what browsers never send (comments, trailing
@@ -261,15 +285,34 @@ json_object *fcd_json(const char *text)
     if (text == NULL)
         return fcd_json_error("fcd_json: no text");
     char *strict = strict_text(text);
-    if (strict == NULL)
+    if (strict == NULL) {
+        fcd_json_note_oom();
         return fcd_json_error("out of memory");
+    }
     char err[200];
     /* App-written text: the depth bound only guards against runaway input. */
     json_object *v = fcd_json_parse(strict, strlen(strict), 256, err, sizeof err);
     free(strict);
-    if (v == NULL)
+    if (v == NULL) {
+        if (strcmp(err, FCD_JSON_OUT_OF_MEMORY) == 0)
+            fcd_json_note_oom();
         return fcd_json_error("%s in %.80s", err, text);
+    }
     return v;
+}
+
+/* Add a value just made to obj; -1 (noted, the value released) when
+ * making or adding it ran out of memory. */
+static int add_made(json_object *obj, const char *key, json_object *v)
+{
+    if (fcd_json_made(v) == NULL)
+        return -1;
+    if (json_object_object_add(obj, key, v) != 0) {
+        json_object_put(v);
+        fcd_json_note_oom();
+        return -1;
+    }
+    return 0;
 }
 
 json_object *fcd_component(const char *ns, const char *type, json_object *props,
@@ -282,23 +325,34 @@ json_object *fcd_component(const char *ns, const char *type, json_object *props,
         json_object_put(children);
         return err;
     }
-    if (props == NULL)
-        props = json_object_new_object();
+    if (props == NULL && (props = fcd_json_made(json_object_new_object())) == NULL) {
+        json_object_put(children);
+        return NULL;
+    }
     if (!json_object_is_type(props, json_type_object)) {
         json_object_put(props);
         json_object_put(children);
         return fcd_json_error("%s %s: props must be a JSON object", ns, type);
     }
-    if (children != NULL)
-        json_object_object_add(props, "children", children);
-    json_object *c = json_object_new_object();
+    if (children != NULL && json_object_object_add(props, "children", children) != 0) {
+        json_object_put(children);
+        json_object_put(props);
+        fcd_json_note_oom();
+        return NULL;
+    }
+    json_object *c = fcd_json_made(json_object_new_object());
     if (c == NULL) {
         json_object_put(props);
         return NULL;
     }
-    json_object_object_add(c, "type", json_object_new_string(type));
-    json_object_object_add(c, "namespace", json_object_new_string(ns));
-    json_object_object_add(c, "props", props);
+    if (add_made(c, "type", json_object_new_string(type)) != 0 ||
+        add_made(c, "namespace", json_object_new_string(ns)) != 0 ||
+        json_object_object_add(c, "props", props) != 0) {
+        json_object_put(props);
+        json_object_put(c);
+        fcd_json_note_oom();
+        return NULL;
+    }
     return c;
 }
 
@@ -312,11 +366,17 @@ static json_object *component_v(const char *ns, const char *type, const char *pr
         if (n == 0) {
             first = child;
         } else {
-            if (kids == NULL) {
-                kids = json_object_new_array();
-                json_object_array_add(kids, first);
+            if (kids == NULL && (kids = fcd_json_made(json_object_new_array())) != NULL &&
+                json_object_array_add(kids, first) != 0) {
+                json_object_put(kids);
+                kids = NULL;
+                fcd_json_note_oom();
             }
-            json_object_array_add(kids, child);
+            if (kids == NULL || json_object_array_add(kids, child) != 0) {
+                /* Every child is released; the note makes the answer a 500. */
+                json_object_put(child);
+                fcd_json_note_oom();
+            }
         }
         n++;
     }
@@ -352,7 +412,7 @@ json_object *fcd_dcc_(const char *type, const char *props, ...)
 
 json_object *fcd_text(const char *text)
 {
-    return json_object_new_string(text != NULL ? text : "");
+    return fcd_json_made(json_object_new_string(text != NULL ? text : ""));
 }
 
 json_object *fcd_textf(const char *fmt, ...)
@@ -362,16 +422,18 @@ json_object *fcd_textf(const char *fmt, ...)
     char *s = NULL;
     int n = vasprintf(&s, fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (n < 0) {
+        fcd_json_note_oom();
         return NULL;
-    json_object *v = json_object_new_string_len(s, n);
+    }
+    json_object *v = fcd_json_made(json_object_new_string_len(s, n));
     free(s);
     return v;
 }
 
 json_object *fcd_int(int64_t value)
 {
-    return json_object_new_int64(value);
+    return fcd_json_made(json_object_new_int64(value));
 }
 
 json_object *fcd_double(double value)
@@ -388,7 +450,7 @@ json_object *fcd_double(double value)
     }
     if (strpbrk(s, ".e") == NULL)
         strcat(s, ".0");
-    return json_object_new_double_s(value, s);
+    return fcd_json_made(json_object_new_double_s(value, s));
 }
 
 int fcd_json_write(fcd_buf_t *b, json_object *v, int for_script)
@@ -487,18 +549,28 @@ int fcd_put(json_object *root, const char *path, json_object *value)
             unsigned long i = strtoul(part, &end, 10);
             if (*end != '\0' || i >= json_object_array_length(node))
                 break;
-            if (last)
-                return json_object_array_put_idx(node, i, value) == 0 ? 0 : -1;
+            if (last) {
+                if (json_object_array_put_idx(node, i, value) == 0)
+                    return 0;
+                fcd_json_note_oom();
+                break;
+            }
             node = json_object_array_get_idx(node, i);
         } else if (json_object_is_type(node, json_type_object)) {
             if (last) {
-                json_object_object_add(node, part, value);
-                return 0;
+                if (json_object_object_add(node, part, value) == 0)
+                    return 0;
+                fcd_json_note_oom();
+                break;
             }
             json_object *next;
             if (!json_object_object_get_ex(node, part, &next) || next == NULL) {
-                next = json_object_new_object();
-                json_object_object_add(node, part, next);
+                next = fcd_json_made(json_object_new_object());
+                if (next == NULL || json_object_object_add(node, part, next) != 0) {
+                    json_object_put(next);
+                    fcd_json_note_oom();
+                    break;
+                }
             }
             node = next;
         } else {
