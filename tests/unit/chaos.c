@@ -15,10 +15,12 @@ void *__real_calloc(size_t n, size_t size);
 void *__real_realloc(void *p, size_t n);
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t size);
+void __real_free(void *p);
 void *__wrap_realloc(void *p, size_t n);
 char *__wrap_strdup(const char *s);
+void __wrap_free(void *p);
 
-static volatile long countdown = -1;
+static volatile long countdown = -1, live;
 static volatile bool fired, seen;
 static volatile pid_t armed_by;
 
@@ -36,17 +38,29 @@ bool chaos_fail_now(void)
 
 void *__wrap_malloc(size_t n)
 {
-    return chaos_fail_now() ? NULL : __real_malloc(n);
+    void *p = chaos_fail_now() ? NULL : __real_malloc(n);
+    live += p != NULL;
+    return p;
 }
 
 void *__wrap_calloc(size_t n, size_t size)
 {
-    return chaos_fail_now() ? NULL : __real_calloc(n, size);
+    void *p = chaos_fail_now() ? NULL : __real_calloc(n, size);
+    live += p != NULL;
+    return p;
 }
 
 void *__wrap_realloc(void *p, size_t n)
 {
-    return chaos_fail_now() ? NULL : __real_realloc(p, n);
+    void *q = chaos_fail_now() ? NULL : __real_realloc(p, n);
+    live += p == NULL && q != NULL;
+    return q;
+}
+
+void __wrap_free(void *p)
+{
+    live -= p != NULL;
+    __real_free(p);
 }
 
 /* libc's strdup allocates inside libc, out of the wrappers' reach: this
@@ -76,6 +90,11 @@ bool chaos_disarm(void)
 bool chaos_fired(void)
 {
     return fired;
+}
+
+long chaos_live(void)
+{
+    return live;
 }
 
 bool chaos_wrapped(void)

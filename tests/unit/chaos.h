@@ -4,7 +4,7 @@
  * that every failure is handled (STYLE.md, "Errors").
  *
  * A test links chaos.c with CHAOS_WRAP_FLAGS (tests/unit/chaos.mk):
- * -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup, so every
+ * -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=free, so every
  * allocation made by code compiled into the program, or linked into it
  * from a static archive, goes through the wrappers here.  A shared
  * library's own calls do not (libc's internals, libmemcached's,
@@ -30,6 +30,12 @@ bool chaos_fail_now(void);
 
 /* Whether the armed failure has happened yet. */
 bool chaos_fired(void);
+
+/* Blocks allocated through the wrappers and not yet freed: the same
+ * before and after a sequence of calls means they leaked nothing (only
+ * meaningful for code whose blocks are all its own: a block a shared
+ * library allocated and the code frees counts as -1). */
+long chaos_live(void);
 
 /* Whether allocations reach the wrappers at all (false: the program was
  * linked without CHAOS_WRAP_FLAGS, and a chaos test would prove nothing). */

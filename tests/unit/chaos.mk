@@ -3,7 +3,7 @@
 # whose tests use it: each adds $(CHAOS_SOURCES) to its sources and
 # $(CHAOS_WRAP_FLAGS) to its link flags.
 CHAOS_SOURCES = tests/unit/chaos.c tests/unit/chaos.h
-CHAOS_WRAP_FLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
+CHAOS_WRAP_FLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=free
 # json-c's constructors as the program calls them (tests/unit/chaos_json.c).
 CHAOS_JSON_SOURCES = tests/unit/chaos_json.c
 CHAOS_JSON_WRAP_FLAGS = -Wl,--wrap=json_object_new_object,--wrap=json_object_new_array \
