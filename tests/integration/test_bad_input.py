@@ -363,13 +363,7 @@ def request_lines(pool, offset):
     return [m for m in (LOG_LINE.search(ln) for ln in pool.log_since(offset).splitlines()) if m]
 
 
-def wait_until(fn, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        if fn():
-            return True
-        time.sleep(0.05)
-    return fn()
+wait_until = H.wait_until
 
 
 def run_row(url, pools, goods, r):
