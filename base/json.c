@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "base/json.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -91,15 +92,49 @@ const char *fcd_json_find_error(json_object *v)
     return NULL;
 }
 
+/* The decimal exponent of a JSON number token's first significant digit
+ * (1234.5e2 -> 5, 0.012 -> -2), or LONG_MIN for zero.  Enough to tell a
+ * number past the double range (about 1.8e308) without converting it. */
+static long magnitude(const char *t, size_t n)
+{
+    size_t i = t[0] == '-', int_digits = 0, lead_zeros = 0;
+    bool nonzero_int = false, nonzero_frac = false;
+    for (; i < n && t[i] >= '0' && t[i] <= '9'; i++) {
+        nonzero_int |= t[i] != '0';
+        int_digits += nonzero_int;
+    }
+    if (i < n && t[i] == '.')
+        for (i++; i < n && t[i] >= '0' && t[i] <= '9'; i++) {
+            if (t[i] != '0')
+                nonzero_frac = true;
+            else if (!nonzero_frac)
+                lead_zeros++;
+        }
+    long exp = 0;
+    if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+        bool neg = t[++i] == '-';
+        for (i += t[i] == '-' || t[i] == '+'; i < n && t[i] >= '0' && t[i] <= '9'; i++)
+            if (exp < 100000) /* far past any double, and no overflow */
+                exp = exp * 10 + (t[i] - '0');
+        exp = neg ? -exp : exp;
+    }
+    if (nonzero_int)
+        return (long)int_digits - 1 + exp;
+    return nonzero_frac ? exp - (long)lead_zeros - 1 : LONG_MIN;
+}
+
 /* What json-c takes but a callback could not be given faithfully, found
- * in the text of a value json-c has already accepted (so strings are
- * well formed): a raw control character or an escaped NUL inside a string
- * (json-c lets the first through even in strict mode, and cuts object keys
- * at the second), and an integer literal past the int64 range (json-c
- * clamps it without a word: 99999999999999999999999 would reach the
- * callback as 18446744073709551615).  Browsers send none of these.
- * Returns NULL, or a message with its byte offset in `at`. */
-static const char *unfaithful_text(const char *text, size_t len, size_t *at)
+ * in the text of a value json-c has already accepted (so strings and
+ * numbers are well formed): a raw control character or an escaped NUL
+ * inside a string (json-c lets the first through even in strict mode, and
+ * cuts object keys at the second); an integer literal past the int64
+ * range (json-c clamps it without a word: 99999999999999999999999 would
+ * reach the callback as 18446744073709551615); a number past the double
+ * range (1e400 is infinity), and json-c's NaN and Infinity, which strict
+ * mode lets through.  Browsers send none of these.  Returns NULL, or a
+ * message with its byte offset in `at`; `unsure` is set for a number of
+ * magnitude 308, which only the parsed double can settle. */
+static const char *unfaithful_text(const char *text, size_t len, size_t *at, bool *unsure)
 {
     static const char int64_max[] = "9223372036854775807", int64_min[] = "9223372036854775808";
     for (size_t i = 0; i < len; i++) {
@@ -120,26 +155,38 @@ static const char *unfaithful_text(const char *text, size_t len, size_t *at)
             bool negative = c == '-', integer = true;
             if (negative)
                 i++;
-            for (; i < len && strchr("0123456789.eE+-", text[i]) != NULL && text[i] != '\0'; i++) {
-                if (text[i] >= '0' && text[i] <= '9')
+            for (; i < len; i++) {
+                char d = text[i];
+                if (d >= '0' && d <= '9')
                     digits += integer;
-                else
+                else if (d == '.' || d == 'e' || d == 'E' || d == '+' || d == '-')
                     integer = false;
+                else
+                    break;
             }
             const char *first = text + start + negative;
             const char *limit = negative ? int64_min : int64_max;
             *at = start;
             if (integer && (digits > 19 || (digits == 19 && memcmp(first, limit, 19) > 0)))
                 return "an integer outside the signed 64-bit range";
-            i--;
+            if (!integer) {
+                long m = magnitude(text + start, i - start);
+                if (m > 308)
+                    return "a number past the double range";
+                *unsure |= m == 308;
+            }
+            i--; /* the loop's i++ comes to what ended the number */
+        } else if (c == 'N' || c == 'I') {
+            /* Outside strings json-c's strict mode takes no other words. */
+            *at = i;
+            return "NaN or Infinity, which JSON does not have";
         }
     }
     return NULL;
 }
 
-/* A double json-c parsed that is not finite: its NaN and Infinity
- * extensions, which strict mode lets through, or a literal past the
- * double range (1e400).  JSON has no such numbers. */
+/* A double json-c parsed that is not finite (a literal of magnitude 308
+ * past DBL_MAX).  JSON has no such numbers. */
 static bool has_non_finite(json_object *v)
 {
     switch (json_object_get_type(v)) {
@@ -222,16 +269,16 @@ json_object *fcd_json_parse(const char *text, size_t len, int max_depth,
         return NULL;
     }
     size_t at = 0;
-    const char *why = unfaithful_text(text, len, &at);
+    bool unsure = false;
+    const char *why = unfaithful_text(text, len, &at, &unsure);
     if (why != NULL) {
         snprintf(err, errlen, "JSON not accepted at byte %zu: %s", at, why);
         json_object_put(v);
         return NULL;
     }
-    if (has_non_finite(v)) {
+    if (unsure && has_non_finite(v)) {
         snprintf(err, errlen,
-                 "JSON not accepted: a number that is not finite (NaN, Infinity, or past "
-                 "the double range)");
+                 "JSON not accepted: a number past the double range");
         json_object_put(v);
         return NULL;
     }

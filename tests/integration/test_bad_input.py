@@ -187,10 +187,10 @@ def catalogue(port, session_id):
             body=value(b'"\xff\xfe"')),
         row("an integer past 64 bits", "POST", UPD, 400, "64-bit range",
             body=value("99999999999999999999999")),
-        row("a number past the double range (1e400)", "POST", UPD, 400, "not finite",
+        row("a number past the double range (1e400)", "POST", UPD, 400, "double range",
             body=value("1e400")),
-        row("NaN", "POST", UPD, 400, "not finite", body=value("NaN")),
-        row("-Infinity", "POST", UPD, 400, "not finite", body=value("-Infinity")),
+        row("NaN", "POST", UPD, 400, "NaN or Infinity", body=value("NaN")),
+        row("-Infinity", "POST", UPD, 400, "NaN or Infinity", body=value("-Infinity")),
         row("the largest int64 is a value like any other", "POST", UPD, 200, None,
             body=value("9223372036854775807"), answer=answer(9.223372036854776e20)),
         # -- each field of the body with the wrong type, or missing
