@@ -158,7 +158,7 @@ def row(name, method, path, status, message, pool="app", body=b"", headers=None,
     return r
 
 
-def catalogue(port, session_id):
+def catalogue(port, session_id, upstream):
     deep = b'{"output":"dd-out.children","inputs":' + b"[" * 100 + b"]" * 100 + b"}"
     good = body()
     rows = [
@@ -343,6 +343,22 @@ def catalogue(port, session_id):
             send=lambda p: raw(port, head("POST", p, "Content-Type: application/json\r\n"
                                              "Content-Length: 100000\r\n") + good,
                                read=False)),
+        # -- FastCGI straight to the pool's socket: what a misbehaving web
+        #    server could hand a worker, which must answer, not wait
+        row("FastCGI: CONTENT_LENGTH larger than the body", "POST", UPD, 400,
+            "request body ended after 10 of 1000 bytes",
+            send=lambda p: H.fcgi_request(upstream, "POST", p, good[:10],
+                                          params={"CONTENT_LENGTH": "1000"})),
+        row("FastCGI: CONTENT_LENGTH not a number", "POST", UPD, 400, "is not a number",
+            send=lambda p: H.fcgi_request(upstream, "POST", p, good,
+                                          params={"CONTENT_LENGTH": "12abc"})),
+        row("FastCGI: CONTENT_LENGTH negative", "POST", UPD, 400, "is not a number",
+            send=lambda p: H.fcgi_request(upstream, "POST", p, good,
+                                          params={"CONTENT_LENGTH": "-5"})),
+        row("FastCGI: no CONTENT_LENGTH, the body read to its end", "POST", UPD, 200, None,
+            answer=GOOD_ANSWER,
+            send=lambda p: H.fcgi_request(upstream, "POST", p, good,
+                                          params={"CONTENT_LENGTH": ""})),
         row("a chunked body", "POST", UPD, 200, None, answer=GOOD_ANSWER,
             send=lambda p: chunked_good(port, p[:-len(UPD)])),
         row("a broken chunked body: nginx's 400, no worker", "POST", UPD, 400,
@@ -482,7 +498,7 @@ def main():
         return r.status == 200 and r.json() == warm.json() or r
 
     goods = {"app": good("/app/"), "dbg": good("/dbg/"), "session": good_session}
-    rows = catalogue(port, session_id)
+    rows = catalogue(port, session_id, prod.upstream)
     section("the catalogue: %d rows" % len(rows))
     check("the catalogue has at least 40 rows", len(rows) >= 40, len(rows))
     for r in rows:
