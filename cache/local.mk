@@ -16,8 +16,8 @@ EXTRA_DIST += cache/README.md
 # state the rest of the library is in.  They start their own memcached.
 check_PROGRAMS += tests/unit/test_cache
 TESTS += tests/unit/test_cache
-tests_unit_test_cache_SOURCES = tests/unit/test_cache.c $(CACHE_SOURCES)
+tests_unit_test_cache_SOURCES = tests/unit/test_cache.c $(CACHE_SOURCES) $(CHAOS_SOURCES)
 tests_unit_test_cache_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(CACHE_CFLAGS)
 tests_unit_test_cache_LDADD = $(CUNIT_LIBS) $(CACHE_LIBS)
 # Chaos malloc: the test fails the n-th allocation cache/ makes.
-tests_unit_test_cache_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+tests_unit_test_cache_LDFLAGS = $(CHAOS_WRAP_FLAGS)

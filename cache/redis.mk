@@ -18,15 +18,16 @@ CACHE_LIBS += $(HIREDIS_LIBS)
 TEST_REDIS_SERVER = tests/unit/redis_server.c tests/unit/redis_server.h
 check_PROGRAMS += tests/unit/test_redis tests/unit/test_session_store_redis
 TESTS += tests/unit/test_redis tests/unit/test_session_store_redis
-tests_unit_test_redis_SOURCES = tests/unit/test_redis.c $(TEST_REDIS_SERVER) $(CACHE_SOURCES)
+tests_unit_test_redis_SOURCES = tests/unit/test_redis.c $(TEST_REDIS_SERVER) $(CACHE_SOURCES) \
+	$(CHAOS_SOURCES)
 tests_unit_test_redis_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(CACHE_CFLAGS)
 tests_unit_test_redis_LDADD = $(CUNIT_LIBS) $(CACHE_LIBS)
-tests_unit_test_redis_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+tests_unit_test_redis_LDFLAGS = $(CHAOS_WRAP_FLAGS)
 tests_unit_test_session_store_redis_SOURCES = tests/unit/test_session_store_redis.c \
-	$(TEST_REDIS_SERVER) $(SESSION_STORE_TEST_SOURCES)
+	$(TEST_REDIS_SERVER) $(SESSION_STORE_TEST_SOURCES) $(CHAOS_SOURCES)
 tests_unit_test_session_store_redis_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(CACHE_CFLAGS)
 tests_unit_test_session_store_redis_LDADD = $(CUNIT_LIBS) $(CACHE_LIBS)
-tests_unit_test_session_store_redis_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+tests_unit_test_session_store_redis_LDFLAGS = $(CHAOS_WRAP_FLAGS)
 
 # Examples 3 and 4 through nginx on Redis: single flight, a unix socket, a
 # wrong password, sessions, Redis killed and restarted.

@@ -15,7 +15,7 @@ SESSION_STORE_TEST_SOURCES = \
 check_PROGRAMS += tests/unit/test_session_store
 TESTS += tests/unit/test_session_store
 tests_unit_test_session_store_SOURCES = tests/unit/test_session_store.c \
-	$(SESSION_STORE_TEST_SOURCES)
+	$(SESSION_STORE_TEST_SOURCES) $(CHAOS_SOURCES)
 tests_unit_test_session_store_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(CACHE_CFLAGS)
 tests_unit_test_session_store_LDADD = $(CUNIT_LIBS) $(CACHE_LIBS)
-tests_unit_test_session_store_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+tests_unit_test_session_store_LDFLAGS = $(CHAOS_WRAP_FLAGS)

@@ -34,6 +34,23 @@ const char *fcd_status_text(int status)
     }
 }
 
+void fcd_response_finish(fcd_response_t *res)
+{
+    static const char fixed[] = "{\"message\":\"out of memory\",\"status\":500}";
+    if (!res->body->failed)
+        return;
+    res->status = 500;
+    res->content_type = "application/json";
+    if (res->log_note == NULL)
+        res->log_note = "out of memory writing the answer";
+    /* A worker's body buffer keeps its capacity across requests, so this
+     * needs no new memory but on a first request; if even that fails, the
+     * 500 goes out with an empty body. */
+    fcd_buf_reset(res->body);
+    if (fcd_buf_add(res->body, fixed, sizeof fixed - 1) != 0)
+        fcd_buf_reset(res->body);
+}
+
 void fcd_response_error(fcd_response_t *res, fcd_arena_t *arena, int status,
                         const char *fmt, ...)
 {

@@ -43,6 +43,11 @@ const char *fcd_request_param(const fcd_request_t *req, const char *name);
 void fcd_response_error(fcd_response_t *res, fcd_arena_t *arena, int status,
                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Make the response sendable: when its body buffer ran out of memory
+ * (a partial text, or none), the answer becomes a fixed JSON 500, written
+ * into the buffer's own capacity.  The runtime calls it before writing. */
+void fcd_response_finish(fcd_response_t *res);
+
 /* The reason phrase of a status code ("Not Found"). */
 const char *fcd_status_text(int status);
 

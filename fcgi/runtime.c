@@ -253,6 +253,7 @@ int fcd_runtime_serve(const fcd_runtime_opts_t *o, fcd_handler_fn handler, void 
             fcd_response_error(&res, &arena, 500, "out of memory");
         else if (read_body(&fr, &req, &res, o->max_body) == 0)
             handler(ctx, &req, &res);
+        fcd_response_finish(&res);
         write_response(&fr, &req, &res);
         FCGX_FFlush(fr.out);
         /* Log before finishing: the params the line quotes live until then. */

@@ -17,13 +17,12 @@ EXTRA_DIST += frame/README.md
 # python3-pandas) writes the reference texts at the start of each run.
 check_PROGRAMS += tests/unit/test_frame
 TESTS += tests/unit/test_frame
-tests_unit_test_frame_SOURCES = tests/unit/test_frame.c $(FRAME_SOURCES)
+tests_unit_test_frame_SOURCES = tests/unit/test_frame.c $(FRAME_SOURCES) $(CHAOS_SOURCES)
 tests_unit_test_frame_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DFRAME_TEST_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_test_frame_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_test_frame_LDADD = $(CUNIT_LIBS) $(JSONC_LIBS) -lm
 # Chaos malloc: the test fails the n-th allocation frame/ makes and counts
 # the blocks still live afterwards.
-tests_unit_test_frame_LDFLAGS = \
-	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+tests_unit_test_frame_LDFLAGS = $(CHAOS_WRAP_FLAGS)
 EXTRA_DIST += tests/unit/pandas_fixtures.py

@@ -51,8 +51,12 @@ static fcd_status_t fz_fails(fcd_call_t *call)
 static fcd_status_t fz_state(fcd_call_t *call)
 {
     json_object *a = fcd_arg(call, 0), *b = fcd_arg(call, 1);
-    return fcd_out(call, 0, fcd_html("Pre", NULL, fcd_textf("%s/%s",
-        a ? json_object_to_json_string(a) : "None", b ? json_object_to_json_string(b) : "None")));
+    /* json-c answers NULL when out of memory (tests/unit/test_request_oom). */
+    const char *ta = a ? json_object_to_json_string(a) : "None";
+    const char *tb = b ? json_object_to_json_string(b) : "None";
+    if (ta == NULL || tb == NULL)
+        return fcd_fail(call, "out of memory");
+    return fcd_out(call, 0, fcd_html("Pre", NULL, fcd_textf("%s/%s", ta, tb)));
 }
 
 static fcd_status_t fz_side(fcd_call_t *call)

@@ -9,6 +9,7 @@
  */
 #include "handlers/callback.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,19 +394,31 @@ fcd_status_t fcd_out(fcd_call_t *call, size_t i, json_object *value)
     return FCD_OK;
 }
 
+/* fcd_out of a value just made, which is NULL only when memory ran out:
+ * an output the callback meant to set must not turn into None. */
+static fcd_status_t out_made(fcd_call_t *call, size_t i, json_object *made)
+{
+    if (made == NULL)
+        return fcd_fail(call, "out of memory setting output %zu", i);
+    return fcd_out(call, i, made);
+}
+
 fcd_status_t fcd_out_int(fcd_call_t *call, size_t i, int64_t value)
 {
-    return fcd_out(call, i, json_object_new_int64(value));
+    return out_made(call, i, json_object_new_int64(value));
 }
 
 fcd_status_t fcd_out_double(fcd_call_t *call, size_t i, double value)
 {
-    return fcd_out(call, i, fcd_double(value));
+    /* Not finite is None (fcd_double gives NULL), as Dash sends it. */
+    if (!isfinite(value))
+        return fcd_out(call, i, NULL);
+    return out_made(call, i, fcd_double(value));
 }
 
 fcd_status_t fcd_out_str(fcd_call_t *call, size_t i, const char *value)
 {
-    return fcd_out(call, i, value != NULL ? json_object_new_string(value) : NULL);
+    return value != NULL ? out_made(call, i, json_object_new_string(value)) : fcd_out(call, i, NULL);
 }
 
 fcd_status_t fcd_out_printf(fcd_call_t *call, size_t i, const char *fmt, ...)
@@ -416,7 +429,7 @@ fcd_status_t fcd_out_printf(fcd_call_t *call, size_t i, const char *fmt, ...)
     va_end(ap);
     if (s == NULL)
         return fcd_fail(call, "out of memory");
-    return fcd_out(call, i, json_object_new_string(s));
+    return out_made(call, i, json_object_new_string(s));
 }
 
 void fcd_no_update(fcd_call_t *call, size_t i)
@@ -444,9 +457,16 @@ fcd_status_t fcd_set_props(fcd_call_t *call, const char *id, const char *prop,
     json_object *props;
     if (!json_object_object_get_ex(call->side, id, &props)) {
         props = json_object_new_object();
-        json_object_object_add(call->side, id, props);
+        if (props == NULL || json_object_object_add(call->side, id, props) != 0) {
+            json_object_put(props);
+            json_object_put(value);
+            return fcd_fail(call, "out of memory");
+        }
     }
-    json_object_object_add(props, prop, value);
+    if (json_object_object_add(props, prop, value) != 0) {
+        json_object_put(value);
+        return fcd_fail(call, "out of memory");
+    }
     return FCD_OK;
 }
 

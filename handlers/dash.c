@@ -49,10 +49,16 @@ static void layout_from_fn(const fcd_app_t *app, fcd_request_t *req, fcd_respons
         fcd_response_error(res, req->arena, 500, "out of memory");
         return;
     }
+    fcd_json_take_oom();
     json_object *layout = app->layout_fn(call);
     const char *e = fcd_json_find_error(layout);
-    if (layout == NULL || e != NULL || call->error != NULL) {
-        const char *why = call->error ? call->error : e ? e : "the layout function returned none";
+    /* A layout built while memory ran out has holes (fcd_json_note_oom). */
+    bool oom = fcd_json_take_oom();
+    if (layout == NULL || e != NULL || call->error != NULL || oom) {
+        const char *why = call->error ? call->error
+                          : e         ? e
+                          : oom       ? "out of memory building the layout"
+                                      : "the layout function returned none";
         if (app->config.debug)
             fcd_response_error(res, req->arena, 500, "layout failed: %s", why);
         else {

@@ -8,6 +8,7 @@
 
 #include "base/app.h"
 #include "fcdash.h"
+#include "base/json.h"
 #include "handlers/callback.h"
 
 static void *app_alloc(void *app, size_t size)
@@ -104,7 +105,8 @@ fcd_status_t fcd_out_frame(fcd_call_t *call, size_t i, const fcd_frame_t *f,
         fcd_frame_buf_free(&text);
         return fcd_fail(call, "output %zu: %s", i, err.msg);
     }
-    json_object *s = json_object_new_string_len(text.data ? text.data : "", (int)text.len);
+    json_object *s =
+        fcd_json_made(json_object_new_string_len(text.data ? text.data : "", (int)text.len));
     fcd_frame_buf_free(&text);
     return fcd_out(call, i, s);
 }

@@ -8,3 +8,14 @@ libfcdash_core_la_SOURCES += \
 	handlers/session.c handlers/session.h \
 	handlers/frames.c \
 	handlers/run.c
+
+# Out of memory on the request path: chaos malloc (tests/unit/chaos.h) over
+# dispatch of the captured bodies, json-c's constructors failing too.
+check_PROGRAMS += tests/unit/test_request_oom
+TESTS += tests/unit/test_request_oom
+tests_unit_test_request_oom_SOURCES = tests/unit/test_request_oom.c $(CHAOS_SOURCES) \
+	$(CHAOS_JSON_SOURCES)
+tests_unit_test_request_oom_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_request_oom_CFLAGS = $(AM_CFLAGS) $(DEP_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_request_oom_LDFLAGS = $(CHAOS_WRAP_FLAGS) $(CHAOS_JSON_WRAP_FLAGS)
+tests_unit_test_request_oom_LDADD = libfcdash_core.la $(DEP_LIBS) $(CUNIT_LIBS)

@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -49,6 +50,23 @@ static bool content_type_is_json(const char *ct)
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* The message the checks below return when memory ran out, even for the
+ * message of their own they could not make: the handler answers it with
+ * 500, not 400 (the request may well be fine). */
+static const char out_of_memory[] = "out of memory";
+
+static const char *message(fcd_arena_t *arena, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *message(fcd_arena_t *arena, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *m = fcd_arena_vprintf(arena, fmt, ap);
+    va_end(ap);
+    return m != NULL ? m : out_of_memory;
+}
+
 /* Check one {id, property, value} entry against dep; store its value.
  * Returns NULL or an error message (arena). */
 static const char *take_entry(fcd_arena_t *arena, const char *where, size_t i, json_object *entry,
@@ -56,34 +74,42 @@ static const char *take_entry(fcd_arena_t *arena, const char *where, size_t i, j
 {
     json_object *id, *prop, *v = NULL;
     if (!json_object_is_type(entry, json_type_object))
-        return fcd_arena_printf(arena, "%s[%zu] must be an object {id, property, value}", where, i);
-    if (!json_object_object_get_ex(entry, "property", &prop) ||
-        !json_object_is_type(prop, json_type_string))
-        return fcd_arena_printf(arena, "%s[%zu] has no \"property\" string", where, i);
+        return message(arena, "%s[%zu] must be an object {id, property, value}", where, i);
+    if (!json_object_object_get_ex(entry, "property", &prop))
+        return message(arena, "%s[%zu] has no \"property\"", where, i);
+    if (!json_object_is_type(prop, json_type_string))
+        return message(arena, "%s[%zu]'s \"property\" must be a string", where, i);
     if (!json_object_object_get_ex(entry, "id", &id))
-        return fcd_arena_printf(arena, "%s[%zu] has no \"id\"", where, i);
+        return message(arena, "%s[%zu] has no \"id\"", where, i);
     if (dep->wildcard) {
         if (!json_object_is_type(id, json_type_object))
-            return fcd_arena_printf(arena, "%s[%zu] must have an object id (pattern matching)",
+            return message(arena, "%s[%zu] must have an object id (pattern matching)",
                                     where, i);
     } else if (dep->dict_id) {
         if (!json_object_is_type(id, json_type_object))
-            return fcd_arena_printf(arena, "%s[%zu] must have an object id", where, i);
+            return message(arena, "%s[%zu] must have an object id", where, i);
         fcd_buf_t canon;
         fcd_buf_init(&canon);
-        fcd_json_canonical(&canon, id, 0);
+        if (fcd_json_canonical(&canon, id, 0) != 0 && canon.failed) {
+            fcd_buf_free(&canon);
+            return out_of_memory;
+        }
         bool same = canon.data != NULL && strcmp(canon.data, dep->id) == 0;
         const char *shown = excerpt(arena, canon.data != NULL ? canon.data : "?");
         fcd_buf_free(&canon);
         if (!same)
-            return fcd_arena_printf(arena, "%s[%zu] is %s, expected %s", where, i, shown, dep->id);
+            return message(arena, "%s[%zu] is %s, expected %s", where, i, shown, dep->id);
     } else if (!json_object_is_type(id, json_type_string) ||
                strcmp(json_object_get_string(id), dep->id) != 0) {
-        return fcd_arena_printf(arena, "%s[%zu] has id %s, expected \"%s\"", where, i,
-                                excerpt(arena, json_object_to_json_string(id)), dep->id);
+        /* json-c writes the id's text on demand: NULL when out of memory. */
+        const char *text = json_object_to_json_string(id);
+        if (text == NULL)
+            return out_of_memory;
+        return message(arena, "%s[%zu] has id %s, expected \"%s\"", where, i,
+                       excerpt(arena, text), dep->id);
     }
     if (strcmp(json_object_get_string(prop), dep->prop) != 0)
-        return fcd_arena_printf(arena, "%s[%zu] has property \"%s\", expected \"%s\"", where, i,
+        return message(arena, "%s[%zu] has property \"%s\", expected \"%s\"", where, i,
                                 excerpt(arena, json_object_get_string(prop)), dep->prop);
     json_object_object_get_ex(entry, "value", &v);
     *value = v;
@@ -99,14 +125,14 @@ static const char *take_args(fcd_call_t *call, json_object *body, const char *ke
     if (!json_object_object_get_ex(body, key, &list) || list == NULL) {
         if (n == 0)
             return NULL;
-        return fcd_arena_printf(arena, "missing \"%s\": callback %s takes %zu", key,
+        return message(arena, "missing \"%s\": callback %s takes %zu", key,
                                 call->cb->name, n);
     }
     if (!json_object_is_type(list, json_type_array))
-        return fcd_arena_printf(arena, "\"%s\" must be an array", key);
+        return message(arena, "\"%s\" must be an array", key);
     size_t got = json_object_array_length(list);
     if (got != n)
-        return fcd_arena_printf(arena, "\"%s\" has %zu entr%s, but callback %s takes %zu", key,
+        return message(arena, "\"%s\" has %zu entr%s, but callback %s takes %zu", key,
                                 got, got == 1 ? "y" : "ies", call->cb->name, n);
     for (size_t i = 0; i < n; i++) {
         json_object *entry = json_object_array_get_idx(list, i);
@@ -119,11 +145,11 @@ static const char *take_args(fcd_call_t *call, json_object *body, const char *ke
         /* A wildcard input: an array of matching components; the
          * callback gets the array of their values. */
         if (!json_object_is_type(entry, json_type_array))
-            return fcd_arena_printf(arena, "%s[%zu] must be an array (pattern-matching %s)", key,
+            return message(arena, "%s[%zu] must be an array (pattern-matching %s)", key,
                                     i, deps[i].key);
         json_object *values = json_object_new_array();
         if (values == NULL || fcd_arena_on_reset(arena, put_json, values) != 0)
-            return "out of memory";
+            return out_of_memory;
         size_t m = json_object_array_length(entry);
         for (size_t j = 0; j < m; j++) {
             json_object *v = NULL;
@@ -131,39 +157,88 @@ static const char *take_args(fcd_call_t *call, json_object *body, const char *ke
                                        &deps[i], &v);
             if (e != NULL)
                 return e;
-            json_object_array_add(values, json_object_get(v));
+            if (json_object_array_add(values, json_object_get(v)) != 0) {
+                json_object_put(v);
+                return out_of_memory;
+            }
         }
         args[i] = values;
     }
     return NULL;
 }
 
+/* "outputs", when present, must name the callback's own outputs, in
+ * order: one object for a single output, an array of them for several
+ * (none for a no-output callback).  The answer is built from the
+ * registration, not from this list, but a list that disagrees (a stale
+ * page, a forged body, an output named twice) is refused like a wrong
+ * input.  NULL or a message. */
+static const char *check_outputs(fcd_call_t *call, json_object *body)
+{
+    const fcd_cb_t *cb = call->cb;
+    json_object *list, *unused;
+    if (!json_object_object_get_ex(body, "outputs", &list) || list == NULL)
+        return NULL;
+    if (cb->n_outputs == 1 && json_object_is_type(list, json_type_object))
+        return take_entry(call->arena, "outputs", 0, list, &cb->outputs[0], &unused);
+    if (!json_object_is_type(list, json_type_array))
+        return cb->n_outputs == 1
+                   ? "\"outputs\" must be an object {id, property}"
+                   : "\"outputs\" must be an array of {id, property}";
+    size_t got = json_object_array_length(list);
+    if (got != cb->n_outputs)
+        return message(call->arena,
+                                "\"outputs\" has %zu entr%s, but callback %s has %zu output%s",
+                                got, got == 1 ? "y" : "ies", cb->name, cb->n_outputs,
+                                cb->n_outputs == 1 ? "" : "s");
+    for (size_t i = 0; i < got; i++) {
+        const char *e = take_entry(call->arena, "outputs", i, json_object_array_get_idx(list, i),
+                                   &cb->outputs[i], &unused);
+        if (e != NULL)
+            return e;
+    }
+    return NULL;
+}
+
+/* The 200 answer.  Returns 0, or -1 when out of memory (json-c's adds
+ * leave the value with the caller when they fail). */
 static int write_answer(fcd_call_t *call, fcd_buf_t *out)
 {
     const fcd_cb_t *cb = call->cb;
     json_object *response = json_object_new_object();
     if (response == NULL)
         return -1;
-    for (size_t i = 0; i < cb->n_outputs; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < cb->n_outputs && rc == 0; i++) {
         if (!call->out_set[i])
             continue;
         json_object *props;
         if (!json_object_object_get_ex(response, cb->outputs[i].id, &props)) {
             props = json_object_new_object();
-            json_object_object_add(response, cb->outputs[i].id, props);
+            if (props == NULL || json_object_object_add(response, cb->outputs[i].id, props) != 0) {
+                json_object_put(props);
+                rc = -1;
+                break;
+            }
         }
         /* The answer shares the value; the call still releases its own. */
-        json_object_object_add(props, cb->outputs[i].prop, json_object_get(call->outs[i]));
+        json_object *v = json_object_get(call->outs[i]);
+        if (json_object_object_add(props, cb->outputs[i].prop, v) != 0) {
+            json_object_put(v);
+            rc = -1;
+        }
     }
-    fcd_buf_adds(out, "{\"multi\":true,\"response\":");
-    fcd_json_write(out, response, 0);
+    if (rc == 0) {
+        fcd_buf_adds(out, "{\"multi\":true,\"response\":");
+        rc = fcd_json_write(out, response, 0);
+    }
     json_object_put(response);
-    if (call->side != NULL) {
+    if (rc == 0 && call->side != NULL) {
         fcd_buf_adds(out, ",\"sideUpdate\":");
-        fcd_json_write(out, call->side, 0);
+        rc = fcd_json_write(out, call->side, 0);
     }
     fcd_buf_addc(out, '}');
-    return out->failed ? -1 : 0;
+    return rc != 0 || out->failed ? -1 : 0;
 }
 
 static void fail_answer(const fcd_app_t *app, fcd_call_t *call, fcd_response_t *res,
@@ -200,7 +275,7 @@ void fcd_update_handle(const fcd_app_t *app, fcd_request_t *req, fcd_response_t 
     json_object *body = fcd_json_parse(req->body, req->body_len, app->config.max_json_depth, err,
                                        sizeof err);
     if (body == NULL) {
-        fcd_response_error(res, arena, 400, "%s", err);
+        fcd_response_error(res, arena, strcmp(err, FCD_JSON_OUT_OF_MEMORY) ? 400 : 500, "%s", err);
         return;
     }
     if (fcd_arena_on_reset(arena, put_json, body) != 0) {
@@ -212,9 +287,13 @@ void fcd_update_handle(const fcd_app_t *app, fcd_request_t *req, fcd_response_t 
         return;
     }
     json_object *output;
-    if (!json_object_object_get_ex(body, "output", &output) ||
-        !json_object_is_type(output, json_type_string)) {
+    if (!json_object_object_get_ex(body, "output", &output)) {
         fcd_response_error(res, arena, 400, "missing \"output\": the callback's output string");
+        return;
+    }
+    if (!json_object_is_type(output, json_type_string)) {
+        fcd_response_error(res, arena, 400,
+                           "\"output\" must be a string: the callback's output key");
         return;
     }
     const fcd_cb_t *cb = fcd_callbacks_find(app, json_object_get_string(output));
@@ -228,7 +307,9 @@ void fcd_update_handle(const fcd_app_t *app, fcd_request_t *req, fcd_response_t 
         fcd_response_error(res, arena, 500, "out of memory");
         return;
     }
-    const char *e = take_args(call, body, "inputs", cb->inputs, cb->n_inputs, call->args);
+    const char *e = check_outputs(call, body);
+    if (e == NULL)
+        e = take_args(call, body, "inputs", cb->inputs, cb->n_inputs, call->args);
     if (e == NULL)
         e = take_args(call, body, "state", cb->state, cb->n_state, call->args + cb->n_inputs);
     json_object *changed = NULL;
@@ -243,7 +324,7 @@ void fcd_update_handle(const fcd_app_t *app, fcd_request_t *req, fcd_response_t 
                     e = "\"changedPropIds\" must be an array of strings";
     }
     if (e != NULL) {
-        fcd_response_error(res, arena, 400, "%s", e);
+        fcd_response_error(res, arena, e == out_of_memory ? 500 : 400, "%s", e);
         return;
     }
     call->triggered = changed;
@@ -251,9 +332,14 @@ void fcd_update_handle(const fcd_app_t *app, fcd_request_t *req, fcd_response_t 
         return;
 
     fcd_fault_t fault;
+    fcd_json_take_oom();
     fcd_status_t st = fcd_guarded_call(cb->fn, call, app->config.callback_time_limit, &fault);
+    bool oom = fcd_json_take_oom();
     if (st == FCD_ERROR || call->error != NULL || fault.sig != 0) {
         fail_answer(app, call, res, &fault);
+    } else if (oom && st != FCD_PREVENT_UPDATE) {
+        fcd_response_error(res, arena, 500, "out of memory building the answer of %s",
+                           cb->output_key);
     } else if (st == FCD_PREVENT_UPDATE) {
         res->status = 204;
     } else if (cb->n_outputs == 0 && call->side == NULL) {

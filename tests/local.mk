@@ -21,6 +21,7 @@ AM_TESTS_ENVIRONMENT = FCDASH_BUILDDIR='$(abs_top_builddir)'; FCDASH_SRCDIR='$(a
 
 PY_TESTS = \
 	tests/integration/test_protocol.py \
+	tests/integration/test_bad_input.py \
 	tests/integration/test_scores.py \
 	tests/integration/test_runtime.py \
 	tests/integration/test_browser.py

@@ -55,13 +55,7 @@ def direct(address, obj, prefix="/"):
                           H.json.dumps(obj))
 
 
-def wait_until(cond, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return cond()
+wait_until = H.wait_until
 
 
 # ---- spawn-fcgi ------------------------------------------------------------

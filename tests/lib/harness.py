@@ -289,6 +289,17 @@ def wait_dead(pid, timeout):
     return not alive(pid)
 
 
+def wait_until(cond, timeout):
+    """Poll cond() every 50 ms until it is true or timeout seconds pass;
+    returns its last value."""
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()
+
+
 def kill_pid(pid, sig=signal.SIGTERM, timeout=5.0):
     """Signal one pid, wait, then SIGKILL.  Returns True when it is gone."""
     if not alive(pid):

@@ -36,6 +36,7 @@
 #include "cache/backend.h"
 #include "cache/memoize.h"
 #include "cache/stats.h"
+#include "tests/unit/chaos.h"
 
 #define MIB (1024u * 1024u)
 #define NSERVERS 3
@@ -1376,55 +1377,8 @@ static void test_ratelimit(void)
 
 /* ---- chaos malloc ------------------------------------------------------------------ */
 
-/*
- * The test links with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc, so
- * every allocation made by cache/ (compiled into this program) comes here,
- * and chaos_arm(n) fails the n-th one (jansson's "chaos malloc").  Shared
- * libraries (libmemcached, libsodium, libc's own) are not affected.
- */
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-
-static volatile long chaos_countdown = -1;
-/* volatile: GCC assumes malloc leaves static variables alone. */
-static volatile bool chaos_fired, chaos_seen;
-
-static bool chaos_fail(void)
-{
-    chaos_seen = true;
-    if (chaos_countdown < 0 || getpid() != main_pid)
-        return false;
-    if (chaos_countdown-- == 0) {
-        chaos_fired = true;
-        return true;
-    }
-    return false;
-}
-
-void *__wrap_malloc(size_t n)
-{
-    return chaos_fail() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    return chaos_fail() ? NULL : __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    return chaos_fail() ? NULL : __real_realloc(p, n);
-}
-
-static void chaos_arm(unsigned nth)
-{
-    chaos_fired = false;
-    chaos_countdown = (long)nth - 1;
-}
+/* tests/unit/chaos.h fails the n-th allocation cache/ (compiled into this
+ * program) makes; libmemcached's and libsodium's own are out of its reach. */
 
 /* Open, miss, hit and close with the n-th allocation failing, for n = 1, 2,
  * ... until a run makes fewer allocations than n.  Every outcome must be a
@@ -1461,8 +1415,7 @@ static void chaos_run(const char *url, const char *fn)
             }
             fcd_memo_release(&r);
         }
-        done = !chaos_fired;
-        chaos_countdown = -1;
+        done = !chaos_disarm();
         if (c) {
             fcd_memo_forget_all(c, fn);
             fcd_cache_close(c);
@@ -1478,12 +1431,8 @@ static void chaos_run(const char *url, const char *fn)
 static void test_chaos_malloc(void)
 {
     char url[600];
-    void *volatile probe;
 
-    chaos_seen = false;
-    probe = malloc(1);
-    free(probe);
-    if (!chaos_seen) {
+    if (!chaos_wrapped()) {
         CU_FAIL("built without -Wl,--wrap=malloc: chaos test cannot run");
         return;
     }

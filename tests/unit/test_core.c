@@ -134,6 +134,59 @@ static void test_parse_limits(void)
     json_object_put(ok);
 }
 
+/* Parse `text` (NUL-terminated, or `len` bytes) and expect a refusal whose
+ * message holds `want`. */
+static void refused(const char *text, size_t len, const char *want)
+{
+    char err[200] = "";
+    json_object *v = fcd_json_parse(text, len ? len : strlen(text), 64, err, sizeof err);
+    CU_ASSERT_PTR_NULL(v);
+    json_object_put(v);
+    if (strstr(err, want) == NULL)
+        fprintf(stderr, "\n%s: message \"%s\" lacks \"%s\"\n", text, err, want);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+}
+
+/* Regression, the bad input catalogue (tests/integration/test_bad_input.py):
+ * a bare null body was "JSON text ends too early"; json-c clamped an
+ * integer past 64 bits to the nearest limit without a word; NaN, Infinity
+ * and 1e400 passed strict mode and reached callbacks as non-finite
+ * doubles; a raw control character passed, and "dd\u0000x" matched the
+ * id "dd" (C strings end at the NUL). */
+static void test_regression_unfaithful_json(void)
+{
+    refused("null", 0, "null, not an object");
+    refused("{\"a\":", 0, "ends too early");
+    refused("{\"a\":\"x\0y\"}", 10, "a NUL byte at byte 7");
+    refused("[99999999999999999999999]", 0, "64-bit range");
+    refused("[9223372036854775808]", 0, "64-bit range");
+    refused("[-9223372036854775809]", 0, "64-bit range");
+    refused("[1e400]", 0, "double range");
+    refused("[-0.00012e313]", 0, "double range");
+    refused("[1.8e308]", 0, "double range");
+    refused("[179769313486232e294]", 0, "double range");
+    refused("[NaN]", 0, "NaN or Infinity");
+    refused("{\"a\":[-Infinity]}", 0, "NaN or Infinity");
+    refused("[\"a\x01b\"]", 0, "control character");
+    refused("{\"id\":\"dd\\u0000x\"}", 0, "NUL character");
+    char err[200];
+    /* The limits themselves, and look-alikes inside a string, pass. */
+    const char *fine = "[9223372036854775807, -9223372036854775808, 1.5e308, 1.7e308, 1e-400, "
+                       "0.0e999, -12.5E+3, "
+                       "\"\\\\u0000 \\\" 1e400\", 0]";
+    json_object *v = fcd_json_parse(fine, strlen(fine), 64, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(v);
+    if (v == NULL)
+        fprintf(stderr, "\nrefused: %s\n", err);
+    else
+        CU_ASSERT_EQUAL(json_object_get_int64(json_object_array_get_idx(v, 0)), INT64_MAX);
+    json_object_put(v);
+    v = fcd_json_parse("5", 1, 64, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(v);
+    CU_ASSERT_EQUAL(json_object_get_int(v), 5);
+    json_object_put(v);
+}
+
 static void test_put(void)
 {
     json_object *fig = fcd_json("{'data': [{'type': 'scatter'}]}");
@@ -352,6 +405,26 @@ static void test_dispatch_errors(void)
     expect(app, "POST", UPDATE,
            "{\"output\":\"tree.children\",\"inputs\":[{\"id\":\"in\",\"property\":\"value\"}]}", 400,
            "missing \\\"state\\\"");
+    /* Regression (bad input catalogue): "outputs" was never read, so one
+     * naming an output twice, or another callback's, went through. */
+    expect(app, "POST", UPDATE,
+           "{\"output\":\"out.children\",\"outputs\":[{\"id\":\"out\",\"property\":"
+           "\"children\"},{\"id\":\"out\",\"property\":\"children\"}],\"inputs\":[{\"id\":"
+           "\"dd\",\"property\":\"value\",\"value\":1}]}",
+           400, "\\\"outputs\\\" has 2 entries");
+    expect(app, "POST", UPDATE,
+           "{\"output\":\"out.children\",\"outputs\":{\"id\":\"a\",\"property\":\"children\"},"
+           "\"inputs\":[{\"id\":\"dd\",\"property\":\"value\",\"value\":1}]}",
+           400, "outputs[0] has id \\\"a\\\", expected \\\"out\\\"");
+    expect(app, "POST", UPDATE,
+           "{\"output\":\"out.children\",\"outputs\":{\"id\":\"out\",\"property\":\"children\"},"
+           "\"inputs\":[{\"id\":\"dd\",\"property\":\"value\",\"value\":1}]}",
+           200, "{\"out\":{\"children\":100}}");
+    /* Regression: the id "dd\u0000x" read as "dd" in C and matched. */
+    expect(app, "POST", UPDATE,
+           "{\"output\":\"out.children\",\"inputs\":[{\"id\":\"dd\\u0000x\",\"property\":"
+           "\"value\",\"value\":1}]}",
+           400, "NUL character");
     expect(app, "GET", UPDATE, NULL, 405, "POST");
     expect(app, "POST", "/u/_dash-layout", "{}", 405, NULL);
     expect(app, "GET", "/elsewhere/", NULL, 404, "/u/");
@@ -490,6 +563,7 @@ int main(void)
     CU_add_test(s, "component builders and error nodes", test_builders);
     CU_add_test(s, "double text", test_double_text);
     CU_add_test(s, "JSON parse limits", test_parse_limits);
+    CU_add_test(s, "regression: unfaithful JSON refused", test_regression_unfaithful_json);
     CU_add_test(s, "canonical dict ids", test_canonical);
     CU_add_test(s, "fcd_put paths", test_put);
     CU_add_test(s, "to_csv with the index", test_csv_with_index);

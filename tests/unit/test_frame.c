@@ -12,9 +12,9 @@
  * way.
  *
  * Allocation failures are injected with the linker's --wrap: every
- * malloc/calloc/realloc/free of the frame code (and of this file) goes
- * through the __wrap_ functions below, which count live blocks and can
- * fail the Nth request.
+ * malloc/calloc/realloc/strdup/free of the frame code (and of this file)
+ * goes through tests/unit/chaos.c, which counts live blocks and can fail
+ * the Nth request.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <errno.h>
@@ -30,6 +30,7 @@
 #include <json-c/json.h>
 
 #include "frame/frame.h"
+#include "tests/unit/chaos.h"
 
 #ifndef FRAME_TEST_SRCDIR
 #define FRAME_TEST_SRCDIR "."
@@ -38,59 +39,7 @@
 
 /* ---- Allocation failures ------------------------------------------------ */
 
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t size);
-void __real_free(void *p);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t size);
-void __wrap_free(void *p);
-
-static long alloc_countdown = -1; /* fail when it reaches 0; -1: never */
-static long alloc_live;           /* blocks handed out and not freed */
-static bool alloc_failed;
-
-static bool fail_now(void)
-{
-    if (alloc_countdown < 0)
-        return false;
-    if (alloc_countdown-- == 0) {
-        alloc_failed = true;
-        return true;
-    }
-    return false;
-}
-
-void *__wrap_malloc(size_t size)
-{
-    void *p = fail_now() ? NULL : __real_malloc(size);
-
-    alloc_live += p != NULL;
-    return p;
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    void *p = fail_now() ? NULL : __real_calloc(n, size);
-
-    alloc_live += p != NULL;
-    return p;
-}
-
-void *__wrap_realloc(void *p, size_t size)
-{
-    void *q = fail_now() ? NULL : __real_realloc(p, size);
-
-    alloc_live += p == NULL && q != NULL;
-    return q;
-}
-
-void __wrap_free(void *p)
-{
-    alloc_live -= p != NULL;
-    __real_free(p);
-}
+/* tests/unit/chaos.h: fail the n-th allocation, count the live blocks. */
 
 /* ---- Helpers ------------------------------------------------------------ */
 
@@ -1041,18 +990,17 @@ static void test_out_of_memory(void)
 
     oom_wrong = 0;
     for (n = 0; n < 100000; n++) {
-        long live = alloc_live;
+        long live = chaos_live();
 
-        alloc_failed = false;
-        alloc_countdown = n;
+        chaos_arm((unsigned long)n + 1);
         workout();
-        alloc_countdown = -1;
-        CU_ASSERT(alloc_live == live);
-        if (alloc_live != live) {
+        bool failed = chaos_disarm();
+        CU_ASSERT(chaos_live() == live);
+        if (chaos_live() != live) {
             fprintf(stderr, "\nleak when allocation %ld fails\n", n);
             break;
         }
-        if (!alloc_failed)
+        if (!failed)
             break;
     }
     CU_ASSERT(n > 50); /* the workout did allocate */

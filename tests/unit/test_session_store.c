@@ -40,6 +40,7 @@
 #include "cache/secret.h"
 #include "cache/session.h"
 #include "cache/session_store.h"
+#include "tests/unit/chaos.h"
 
 #define NSERVERS 2
 #define NKIDS 4
@@ -1241,46 +1242,9 @@ static void test_small_items(void)
 
 /* ---- chaos malloc ------------------------------------------------------------------ */
 
-/*
- * Every allocation the objects of this program make goes through these
- * wrappers (-Wl,--wrap), and chaos_arm(n) fails the n-th one.  Shared
- * libraries (libmemcached, libsodium, libc's own) are not affected.
- */
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-
-static volatile long chaos_countdown = -1;
-static volatile bool chaos_fired;
-
-static bool chaos_fail(void)
-{
-    if (chaos_countdown < 0 || getpid() != main_pid)
-        return false;
-    if (chaos_countdown-- == 0) {
-        chaos_fired = true;
-        return true;
-    }
-    return false;
-}
-
-void *__wrap_malloc(size_t n)
-{
-    return chaos_fail() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    return chaos_fail() ? NULL : __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    return chaos_fail() ? NULL : __real_realloc(p, n);
-}
+/* tests/unit/chaos.h fails the n-th allocation the objects of this
+ * program make; shared libraries (libmemcached, libsodium, libc's own) are
+ * out of its reach. */
 
 /* Fail the 1st, 2nd, ... allocation of a sequence of store calls until one
  * run needs no failure: nothing crashes, every answer is a listed status,
@@ -1311,8 +1275,7 @@ static void chaos_run(const char *url)
 
         for (int i = 0; i < 3; i++)
             put(c, &sc, &old[i], "data", "old");
-        chaos_fired = false;
-        chaos_countdown = (long)nth - 1;
+        chaos_arm(nth);
         st = fcd_session_store_memo(c, &sc, &s, "data", 0, compute_job, &j, &r);
         bad += st != FCD_CACHE_ERROR && !same(&r, "chaos value");
         fcd_memo_release(&r);
@@ -1324,8 +1287,7 @@ static void chaos_run(const char *url)
         st = fcd_session_store_count(c, &sc, &n);
         bad += st == FCD_CACHE_OK && n > 2;
         st = fcd_session_store_drop(c, &sc, &s);
-        done = !chaos_fired;
-        chaos_countdown = -1;
+        done = !chaos_disarm();
         /* An add-based unlock that failed for memory leaves the index
          * lock to its TTL; the next round need not wait that out. */
         fcd_cache_delete(c, lock_key);
