@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "fcdash.h"
+#include "frame/frame_int.h" /* frame_fmt_repr */
 
 json_object *fcd_json_error(const char *fmt, ...)
 {
@@ -274,18 +275,13 @@ json_object *fcd_int(int64_t value)
 
 json_object *fcd_double(double value)
 {
+    char s[32];
+
     if (!isfinite(value))
         return NULL; /* JSON has no NaN or infinity: Dash sends null */
-    /* The shortest text that reads back as the same double, as Python's
-     * repr gives it: 15 significant digits round-trip for most values. */
-    char s[32];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(s, sizeof s, "%.*g", prec, value);
-        if (strtod(s, NULL) == value)
-            break;
-    }
-    if (strpbrk(s, ".e") == NULL)
-        strcat(s, ".0");
+    /* Python's json module writes a float as repr() does; the frame's
+     * figure arrays use the same writer, so the two always agree. */
+    s[frame_fmt_repr(s, value)] = '\0';
     return json_object_new_double_s(value, s);
 }
 

@@ -254,7 +254,10 @@ FCD_API json_object *fcd_component(const char *ns, const char *type, json_object
  * when the text is malformed. */
 FCD_API json_object *fcd_json(const char *text);
 
-/* Scalars.  New references. */
+/* Scalars.  New references.  fcd_double's number is written as Python's
+ * json module writes a float (repr: the shortest digits that read back,
+ * 1e-05, 0.0001, 1e+16); NaN and infinities give NULL, JSON's null, which
+ * is what Dash sends for them. */
 FCD_API json_object *fcd_text(const char *text);
 FCD_API json_object *fcd_textf(const char *fmt, ...) FCD_PRINTF(1, 2);
 FCD_API json_object *fcd_int(int64_t value);
