@@ -156,14 +156,16 @@ static int write_answer(fcd_call_t *call, fcd_buf_t *out)
         json_object_object_add(props, cb->outputs[i].prop, json_object_get(call->outs[i]));
     }
     fcd_buf_adds(out, "{\"multi\":true,\"response\":");
-    fcd_json_write(out, response, 0);
+    /* json-c's text can fail where out's appends did not (a column view
+     * whose printbuf could not grow): a cut answer must not go out as 200 */
+    int rc = fcd_json_write(out, response, 0);
     json_object_put(response);
-    if (call->side != NULL) {
+    if (rc == 0 && call->side != NULL) {
         fcd_buf_adds(out, ",\"sideUpdate\":");
-        fcd_json_write(out, call->side, 0);
+        rc = fcd_json_write(out, call->side, 0);
     }
     fcd_buf_addc(out, '}');
-    return out->failed ? -1 : 0;
+    return rc != 0 || out->failed ? -1 : 0;
 }
 
 static void fail_answer(const fcd_app_t *app, fcd_call_t *call, fcd_response_t *res,
