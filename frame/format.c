@@ -234,9 +234,26 @@ size_t frame_fmt_pandas_double(char *out, double v)
 #define REPR_EXP_BELOW (-4)
 #define REPR_EXP_ABOVE 16
 
+/* sig's digits right-aligned to end, as utoa_back writes them, but the
+ * last eight split off by one division first: a repr has up to 17 digits,
+ * and the rest is then 32-bit work. */
+static void sig_back(char *end, uint64_t sig)
+{
+    if (sig >= 100000000) {
+        uint64_t hi = sig / 100000000;
+        uint32_t lo = (uint32_t)(sig - hi * 100000000);
+
+        for (int k = 0; k < 4; k++, lo /= 100)
+            memcpy(end - 2 * (k + 1), digit_pairs + 2 * (lo % 100), 2);
+        end -= 8;
+        sig = hi;
+    }
+    utoa_back(end, sig);
+}
+
 size_t frame_fmt_repr(char *out, double v)
 {
-    char digits[24], *p = out;
+    char *p = out;
     uint64_t sig;
     int nd, exp10, decpt;
 
@@ -251,19 +268,23 @@ size_t frame_fmt_repr(char *out, double v)
     /* v = sig * 10^exp10, sig the shortest digits that read back */
     frame_shortest_digits(v, &sig, &exp10);
     nd = count_digits(sig);
-    utoa_back(digits + nd, sig);
     decpt = nd + exp10; /* v = 0.DIGITS * 10^decpt */
     if (v < 0)
         *p++ = '-';
 
+    /* The digits go straight to their place (this runs for every number
+     * of a figure); where a point splits them, they are written one place
+     * to the right and the part before the point moved back over it. */
     if (decpt <= REPR_EXP_BELOW || decpt > REPR_EXP_ABOVE) {
         int e = decpt - 1;
 
-        *p++ = digits[0];
+        sig_back(p + 1 + nd, sig);
+        p[0] = p[1];
         if (nd > 1) {
-            *p++ = '.';
-            memcpy(p, digits + 1, (size_t)nd - 1);
-            p += nd - 1;
+            p[1] = '.';
+            p += nd + 1;
+        } else {
+            p++;
         }
         *p++ = 'e';
         *p++ = e < 0 ? '-' : '+';
@@ -275,21 +296,21 @@ size_t frame_fmt_repr(char *out, double v)
     } else if (decpt <= 0) {
         *p++ = '0';
         *p++ = '.';
-        memset(p, '0', (size_t)-decpt);
-        p += -decpt;
-        memcpy(p, digits, (size_t)nd);
+        for (int k = decpt; k < 0; k++)
+            *p++ = '0';
+        sig_back(p + nd, sig);
         p += nd;
     } else if (decpt < nd) {
-        memcpy(p, digits, (size_t)decpt);
-        p += decpt;
-        *p++ = '.';
-        memcpy(p, digits + decpt, (size_t)(nd - decpt));
-        p += nd - decpt;
+        sig_back(p + 1 + nd, sig);
+        for (int k = 0; k < decpt; k++)
+            p[k] = p[k + 1];
+        p[decpt] = '.';
+        p += nd + 1;
     } else {
-        memcpy(p, digits, (size_t)nd);
+        sig_back(p + nd, sig);
         p += nd;
-        memset(p, '0', (size_t)(decpt - nd));
-        p += decpt - nd;
+        for (int k = nd; k < decpt; k++)
+            *p++ = '0';
         *p++ = '.';
         *p++ = '0';
     }
