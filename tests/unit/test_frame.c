@@ -764,6 +764,24 @@ static void test_binary(void)
         free(c);
     }
     CU_ASSERT(fcd_frame_from_binary(NULL, 0, &err) == NULL);
+    /* "a\xc3" then "\xa9d": each string alone is not UTF-8, though their
+     * bytes together ("a\xc3\xa9d") are */
+    {
+        static const char *const two[] = {"ab", "cd"};
+        fcd_frame_t *t = fcd_frame_new();
+        char *at;
+
+        CU_ASSERT(fcd_frame_add_string(t, "s", two, 2, NULL) == FCD_OK);
+        bin.len = 0;
+        CU_ASSERT(fcd_frame_to_binary(t, &bin, &err) == FCD_OK);
+        for (at = bin.data; at + 4 <= bin.data + bin.len && memcmp(at, "abcd", 4) != 0; at++)
+            ;
+        CU_ASSERT_FATAL(at + 4 <= bin.data + bin.len);
+        at[1] = (char)0xc3, at[2] = (char)0xa9;
+        CU_ASSERT(fcd_frame_from_binary(bin.data, bin.len, &err) == NULL);
+        CU_ASSERT(strstr(err.msg, "UTF-8") != NULL);
+        fcd_frame_free(t);
+    }
     for (int k = 0; k < 4; k++)
         fcd_frame_free(frames[k]);
     fcd_frame_buf_free(&bin);
