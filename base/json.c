@@ -68,6 +68,37 @@ const char *fcd_json_find_error(json_object *v)
     return NULL;
 }
 
+/* A tokener callocs its stack of max_depth records (10 KB at fcd_json's
+ * 256) and a request parses its body and its figure templates: so each
+ * thread keeps the tokeners it made, one per depth seen (two in practice:
+ * FCDASH_MAX_JSON_DEPTH and fcd_json's), reset before each use.  They live
+ * as long as the thread; KEPT_TOKENERS bounds them. */
+#define KEPT_TOKENERS 4
+
+static __thread struct {
+    json_tokener *tok;
+    int depth;
+} kept[KEPT_TOKENERS];
+
+static json_tokener *tokener(int depth)
+{
+    size_t i;
+    for (i = 0; i < KEPT_TOKENERS && kept[i].tok != NULL; i++) {
+        if (kept[i].depth == depth) {
+            json_tokener_reset(kept[i].tok);
+            return kept[i].tok;
+        }
+    }
+    if (i == KEPT_TOKENERS) { /* full: the last one makes room */
+        i = KEPT_TOKENERS - 1;
+        json_tokener_free(kept[i].tok);
+        kept[i].tok = NULL;
+    }
+    kept[i].tok = json_tokener_new_ex(depth);
+    kept[i].depth = depth;
+    return kept[i].tok;
+}
+
 json_object *fcd_json_parse(const char *text, size_t len, int max_depth,
                             char *err, size_t errlen)
 {
@@ -75,7 +106,7 @@ json_object *fcd_json_parse(const char *text, size_t len, int max_depth,
         snprintf(err, errlen, "JSON text of %zu bytes is too long", len);
         return NULL;
     }
-    json_tokener *tok = json_tokener_new_ex(max_depth);
+    json_tokener *tok = tokener(max_depth);
     if (tok == NULL) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -96,7 +127,7 @@ json_object *fcd_json_parse(const char *text, size_t len, int max_depth,
             snprintf(err, errlen, "malformed JSON at byte %zu: %s", used,
                      json_tokener_error_desc(e));
         json_object_put(v);
-        json_tokener_free(tok);
+        json_tokener_reset(tok); /* drop what a failed parse holds */
         return NULL;
     }
     /* Only JSON's own white space may follow; a NUL is data, not a space
@@ -104,7 +135,6 @@ json_object *fcd_json_parse(const char *text, size_t len, int max_depth,
     while (used < len && (text[used] == ' ' || text[used] == '\t' || text[used] == '\r' ||
                           text[used] == '\n'))
         used++;
-    json_tokener_free(tok);
     if (used != len) {
         snprintf(err, errlen, "unexpected data after the JSON value at byte %zu", used);
         json_object_put(v);
