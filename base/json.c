@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "fcdash.h"
+#include "frame/frame_int.h" /* frame_fmt_repr */
 
 static bool values_out_of_memory;
 
@@ -257,12 +258,12 @@ json_object *fcd_json_parse(const char *text, size_t len, int max_depth,
         json_tokener_free(tok);
         return NULL;
     }
+    json_tokener_free(tok);
     /* Only JSON's own white space may follow; a NUL is data, not a space
      * (strchr would match the terminator). */
     while (used < len && (text[used] == ' ' || text[used] == '\t' || text[used] == '\r' ||
                           text[used] == '\n'))
         used++;
-    json_tokener_free(tok);
     if (used != len) {
         snprintf(err, errlen, "unexpected data after the JSON value at byte %zu", used);
         json_object_put(v);
@@ -485,18 +486,13 @@ json_object *fcd_int(int64_t value)
 
 json_object *fcd_double(double value)
 {
+    char s[32];
+
     if (!isfinite(value))
         return NULL; /* JSON has no NaN or infinity: Dash sends null */
-    /* The shortest text that reads back as the same double, as Python's
-     * repr gives it: 15 significant digits round-trip for most values. */
-    char s[32];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(s, sizeof s, "%.*g", prec, value);
-        if (strtod(s, NULL) == value)
-            break;
-    }
-    if (strpbrk(s, ".e") == NULL)
-        strcat(s, ".0");
+    /* Python's json module writes a float as repr() does; the frame's
+     * figure arrays use the same writer, so the two always agree. */
+    s[frame_fmt_repr(s, value)] = '\0';
     return fcd_json_made(json_object_new_double_s(value, s));
 }
 

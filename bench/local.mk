@@ -22,4 +22,4 @@ bench: $(bench_deps)
 	  /usr/bin/python3 $(srcdir)/bench/run.py
 
 .PHONY: bench
-EXTRA_DIST += bench/run.py bench/README.md
+EXTRA_DIST += bench/run.py bench/README.md bench/callgrind_graph.py

@@ -279,16 +279,27 @@ static int read_body(struct in *in, struct fcd_frame_col *c, int type,
             FRAME_OOM(in->err);
             return -1;
         }
-        for (size_t i = 0; i < n; i++) {
+        /* All the bytes checked at once (a memoized frame is decoded on
+         * every cache hit); each string is then UTF-8 on its own exactly
+         * when it starts a sequence, not in the middle of one. */
+        p = take(in, total - n);
+        if (!frame_utf8_valid((const char *)p, total - n))
+            goto bad_utf8;
+        for (size_t i = 0, at = 0; i < n; i++) {
             uint32_t len = get32(lens + 4 * i);
             bool missing = len == STR_MISSING;
 
             if (missing)
                 len = 0;
-            p = take(in, len);
-            if (!frame_utf8_valid((const char *)p, len))
+            if (len > 0 && (p[0] & 0xc0) == 0x80)
                 goto bad_utf8;
-            (void)frame_col_put_str(c, i, (const char *)p, len, missing);
+            memcpy(c->pool.data + at, p, len);
+            p += len;
+            at += len;
+            c->pool.data[at++] = '\0';
+            c->v.off[i + 1] = at;
+            c->na[i] = missing;
+            c->pool.len = at;
         }
         return 0;
     }

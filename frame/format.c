@@ -6,7 +6,7 @@
  *     most ten decimals, rounded by its own rule, and falls back to printf's
  *     "%.10g" outside [1e-15, 1e16];
  *   - to_csv and str() print Python's repr(): the shortest text that reads
- *     back to the same double;
+ *     back to the same double (its digits from Dragonbox, shortest.cc);
  *   - figures take repr() too (Python's json module writes it).
  * Each one is checked against pandas by the unit tests, value for value.
  *
@@ -19,7 +19,6 @@
  * days-from-civil arithmetic on the proleptic Gregorian calendar.
  */
 #define _GNU_SOURCE /* strtod_l */
-#include <float.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +26,7 @@
 #include <string.h>
 
 #include "frame/frame_int.h"
+#include "frame/shortest.h"
 
 /* ---- UTF-8 -------------------------------------------------------------- */
 
@@ -228,53 +228,34 @@ size_t frame_fmt_pandas_double(char *out, double v)
 
 /* ---- Doubles as Python's repr() prints them ----------------------------- */
 
-/* "%.*e" of v under locale c (or the program's when c is 0). */
-static void sci(char *buf, size_t size, int digits, double v, locale_t c)
+/* Python's float_repr_style 'short' switches to the exponent form when the
+ * decimal point would sit more than 4 places before the first digit or more
+ * than 16 after it (1e-05, 0.0001, 1e+16, 1234567890123456.0). */
+#define REPR_EXP_BELOW (-4)
+#define REPR_EXP_ABOVE 16
+
+/* sig's digits right-aligned to end, as utoa_back writes them, but the
+ * last eight split off by one division first: a repr has up to 17 digits,
+ * and the rest is then 32-bit work. */
+static void sig_back(char *end, uint64_t sig)
 {
-    locale_t old = c != (locale_t)0 ? uselocale(c) : (locale_t)0;
+    if (sig >= 100000000) {
+        uint64_t hi = sig / 100000000;
+        uint32_t lo = (uint32_t)(sig - hi * 100000000);
 
-    snprintf(buf, size, "%.*e", digits - 1, v);
-    if (c != (locale_t)0)
-        uselocale(old);
-}
-
-static bool reads_back(const char *text, double v, locale_t c)
-{
-    return (c != (locale_t)0 ? strtod_l(text, NULL, c) : strtod(text, NULL)) == v;
-}
-
-/* The next decimal up in the last digit of "d.ddde[+-]x" (digits long),
- * rewritten in place as "d.ddde[+-]x" again. */
-static void bump_last_digit(char *text, size_t size)
-{
-    char digits[24], *t = text;
-    int nd = 0, exp10, i;
-    bool neg = *t == '-';
-
-    if (neg)
-        t++;
-    for (; *t != 'e'; t++)
-        if (*t >= '0' && *t <= '9')
-            digits[nd++] = *t;
-    exp10 = atoi(t + 1);
-    for (i = nd - 1; i >= 0 && digits[i] == '9'; i--)
-        digits[i] = '0';
-    if (i >= 0) {
-        digits[i]++;
-    } else {
-        digits[0] = '1'; /* 9.99e5 + 1 unit is 1.00e6 */
-        exp10++;
+        for (int k = 0; k < 4; k++, lo /= 100)
+            memcpy(end - 2 * (k + 1), digit_pairs + 2 * (lo % 100), 2);
+        end -= 8;
+        sig = hi;
     }
-    snprintf(text, size, "%s%c%s%.*se%+03d", neg ? "-" : "", digits[0],
-             nd > 1 ? "." : "", nd - 1, digits + 1, exp10);
+    utoa_back(end, sig);
 }
 
 size_t frame_fmt_repr(char *out, double v)
 {
-    char tmp[40], digits[24], *p = out;
-    int prec, nd = 0, exp10, decpt, e2;
-    const char *t;
-    locale_t c;
+    char *p = out;
+    uint64_t sig;
+    int nd, exp10, decpt;
 
     if (v != v)
         return memcpy(out, "nan", 3), 3;
@@ -284,72 +265,52 @@ size_t frame_fmt_repr(char *out, double v)
         return signbit(v) ? (memcpy(out, "-0.0", 4), 4)
                           : (memcpy(out, "0.0", 3), 3);
 
-    /* The shortest digits that read back as v, and of those the nearest.
-     * printf's %.Ne is the nearest N-digit decimal; for a normal double
-     * with a shortest form of 15 digits or fewer, %.15e is that form with
-     * zeros after it (the gap between 15-digit decimals is wider than a
-     * double's rounding interval), so the search starts at 15; subnormals
-     * have fewer bits and start at one.  At a power of two the interval
-     * below is half the one above, so the nearest 16-digit decimal may miss
-     * it from below while the next one up still reads back. */
-    c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    prec = fabs(v) < DBL_MIN ? 1 : 15;
-    for (;; prec++) {
-        sci(tmp, sizeof tmp, prec, v, c);
-        if (prec >= 17 || reads_back(tmp, v, c))
-            break;
-        if (prec == 16 && frexp(v, &e2) == (v < 0 ? -0.5 : 0.5)) {
-            bump_last_digit(tmp, sizeof tmp);
-            if (reads_back(tmp, v, c))
-                break;
-        }
-    }
-    if (c != (locale_t)0)
-        freelocale(c);
+    /* v = sig * 10^exp10, sig the shortest digits that read back */
+    frame_shortest_digits(v, &sig, &exp10);
+    nd = count_digits(sig);
+    decpt = nd + exp10; /* v = 0.DIGITS * 10^decpt */
+    if (v < 0)
+        *p++ = '-';
 
-    t = tmp;
-    if (*t == '-')
-        *p++ = '-', t++;
-    for (; *t != 'e' && *t != '\0'; t++)
-        if (*t >= '0' && *t <= '9')
-            digits[nd++] = *t;
-    exp10 = *t == 'e' ? atoi(t + 1) : 0;
-    while (nd > 1 && digits[nd - 1] == '0')
-        nd--;
-    decpt = exp10 + 1;
+    /* The digits go straight to their place (this runs for every number
+     * of a figure); where a point splits them, they are written one place
+     * to the right and the part before the point moved back over it. */
+    if (decpt <= REPR_EXP_BELOW || decpt > REPR_EXP_ABOVE) {
+        int e = decpt - 1;
 
-    if (decpt <= -4 || decpt > 16) {
-        char e[8];
-        int en;
-
-        *p++ = digits[0];
+        sig_back(p + 1 + nd, sig);
+        p[0] = p[1];
         if (nd > 1) {
-            *p++ = '.';
-            memcpy(p, digits + 1, (size_t)nd - 1);
-            p += nd - 1;
+            p[1] = '.';
+            p += nd + 1;
+        } else {
+            p++;
         }
-        en = snprintf(e, sizeof e, "e%c%02d", exp10 < 0 ? '-' : '+',
-                      exp10 < 0 ? -exp10 : exp10);
-        memcpy(p, e, (size_t)en);
-        p += en;
+        *p++ = 'e';
+        *p++ = e < 0 ? '-' : '+';
+        if (e < 0)
+            e = -e;
+        if (e < 10)
+            *p++ = '0'; /* at least two exponent digits: 1e-05 */
+        p = put_uint(p, (uint64_t)e);
     } else if (decpt <= 0) {
         *p++ = '0';
         *p++ = '.';
-        memset(p, '0', (size_t)-decpt);
-        p += -decpt;
-        memcpy(p, digits, (size_t)nd);
+        for (int k = decpt; k < 0; k++)
+            *p++ = '0';
+        sig_back(p + nd, sig);
         p += nd;
     } else if (decpt < nd) {
-        memcpy(p, digits, (size_t)decpt);
-        p += decpt;
-        *p++ = '.';
-        memcpy(p, digits + decpt, (size_t)(nd - decpt));
-        p += nd - decpt;
+        sig_back(p + 1 + nd, sig);
+        for (int k = 0; k < decpt; k++)
+            p[k] = p[k + 1];
+        p[decpt] = '.';
+        p += nd + 1;
     } else {
-        memcpy(p, digits, (size_t)nd);
+        sig_back(p + nd, sig);
         p += nd;
-        memset(p, '0', (size_t)(decpt - nd));
-        p += decpt - nd;
+        for (int k = nd; k < decpt; k++)
+            *p++ = '0';
         *p++ = '.';
         *p++ = '0';
     }

@@ -107,6 +107,16 @@ bool frame_parse_iso(const char *s, size_t n, int64_t *ns);
 /* strtod in the C locale, whatever the program's locale. */
 double frame_strtod(const char *s, char **end);
 
+/* ---- text.c ---- */
+
+/* Where a writer hands its text, piece by piece: 0, or -1 to stop (out of
+ * memory). */
+typedef int (*frame_emit_fn)(void *ctx, const char *p, size_t n);
+/* Column `col` (FCD_FRAME_INDEX: the index) as the JSON array Python's
+ * json module writes for a figure (see fcd_frame_column_view), in pieces of
+ * at most a few KB.  0, or the first non-zero emit() returned. */
+int frame_column_json_text(const fcd_frame_t *f, size_t col, frame_emit_fn emit, void *ctx);
+
 /* ---- hash.c ---- */
 
 /* A set of byte strings that hands out dense ids 0, 1, 2... in insertion

@@ -13,6 +13,7 @@
  *     alone when every time is midnight, else to the finest second fraction
  *     any value needs: none, 3, 6 or 9 digits).
  */
+#include <json-c/printbuf.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,227 @@ json_object *fcd_frame_column_json(const fcd_frame_t *f, size_t col)
             return NULL;
         }
     }
+    return a;
+}
+
+/* ---- Figure arrays written with the answer ------------------------------ */
+
+/* Python's json module writes a figure's array (plotly's encoder hands it
+ * the Series as a list): numbers as repr, NaN/inf and missing values as
+ * null after plotly's cleaning, strings with ensure_ascii.  A view writes
+ * that text into a stack chunk, passed on every VIEW_CHUNK bytes, so a
+ * column of any length costs no allocation and no json-c node a cell. */
+#define VIEW_CHUNK 4096
+/* Room for any cell but a string: a repr is < 32 bytes, a quoted
+ * timestamp 31, an int64 20. */
+#define VIEW_CELL_MAX 40
+/* The most one string byte becomes: a surrogate pair for 4 bytes in is 12
+ * out, a control character 6. */
+#define VIEW_ESC_MAX 12
+
+struct view_out {
+    char buf[VIEW_CHUNK];
+    size_t len;
+    frame_emit_fn emit;
+    void *ctx;
+    int rc;
+};
+
+static void view_flush(struct view_out *o)
+{
+    if (o->len && o->rc == 0)
+        o->rc = o->emit(o->ctx, o->buf, o->len);
+    o->len = 0;
+}
+
+/* Room for n bytes at the chunk's end. */
+static char *view_room(struct view_out *o, size_t n)
+{
+    if (sizeof o->buf - o->len < n)
+        view_flush(o);
+    return o->buf + o->len;
+}
+
+static const char hex_digits[] = "0123456789abcdef";
+
+static char *put_u4(char *p, uint32_t u)
+{
+    *p++ = '\\';
+    *p++ = 'u';
+    *p++ = hex_digits[u >> 12 & 15];
+    *p++ = hex_digits[u >> 8 & 15];
+    *p++ = hex_digits[u >> 4 & 15];
+    *p++ = hex_digits[u & 15];
+    return p;
+}
+
+/* A string as json.dumps(ensure_ascii=True) writes it: printable ASCII
+ * as it is but '"' and '\\', \b \f \n \r \t by name, everything else
+ * (control characters, DEL, non-ASCII) as \u00xx or a surrogate pair.
+ * Not pandas' rule (frame/json_write.c escapes '/' and keeps DEL). */
+static void view_string(struct view_out *o, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s, *end = u + n;
+
+    *view_room(o, 1) = '"';
+    o->len++;
+    while (u < end) {
+        char *p = view_room(o, VIEW_ESC_MAX), *start = p;
+        char *stop = o->buf + sizeof o->buf - VIEW_ESC_MAX;
+
+        /* as many bytes as surely fit, before looking at the room again */
+        while (u < end && p <= stop) {
+            unsigned c = *u++;
+
+            if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+                *p++ = (char)c;
+            } else if (c < 0x80) {
+                *p++ = '\\';
+                switch (c) {
+                case '"': *p++ = '"'; break;
+                case '\\': *p++ = '\\'; break;
+                case '\b': *p++ = 'b'; break;
+                case '\f': *p++ = 'f'; break;
+                case '\n': *p++ = 'n'; break;
+                case '\r': *p++ = 'r'; break;
+                case '\t': *p++ = 't'; break;
+                default: p = put_u4(p - 1, c); break;
+                }
+            } else {
+                /* frames hold valid UTF-8 only (checked on the way in) */
+                size_t more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+                uint32_t cp = c & (0x3f >> more);
+
+                for (size_t k = 0; k < more && u < end; k++)
+                    cp = cp << 6 | (*u++ & 0x3f);
+                if (cp >= 0x10000) {
+                    cp -= 0x10000;
+                    p = put_u4(p, 0xd800 | cp >> 10);
+                    p = put_u4(p, 0xdc00 | (cp & 0x3ff));
+                } else {
+                    p = put_u4(p, cp);
+                }
+            }
+        }
+        o->len += (size_t)(p - start);
+    }
+    *view_room(o, 1) = '"';
+    o->len++;
+}
+
+/* One cell; fixed-width ones are written in place. */
+static void view_cell(struct view_out *o, const struct fcd_frame_col *c, size_t row)
+{
+    char *p = view_room(o, VIEW_CELL_MAX), *start = p;
+
+    if (c == NULL) {
+        p += frame_fmt_int(p, (int64_t)row);
+    } else {
+        switch (c->type) {
+        case FCD_FRAME_INT64:
+            p += frame_fmt_int(p, c->v.i64[row]);
+            break;
+        case FCD_FRAME_FLOAT64:
+            if (isfinite(c->v.f64[row]))
+                p += frame_fmt_repr(p, c->v.f64[row]);
+            else
+                p = (char *)memcpy(p, "null", 4) + 4;
+            break;
+        case FCD_FRAME_BOOL:
+            p = c->v.b[row] == FCD_FRAME_BOOL_NA ? (char *)memcpy(p, "null", 4) + 4
+                : c->v.b[row]                    ? (char *)memcpy(p, "true", 4) + 4
+                                                 : (char *)memcpy(p, "false", 5) + 5;
+            break;
+        case FCD_FRAME_DATETIME:
+            if (c->v.i64[row] == FCD_FRAME_NAT) {
+                p = (char *)memcpy(p, "null", 4) + 4;
+            } else {
+                *p++ = '"';
+                p += frame_fmt_timestamp(p, c->v.i64[row]);
+                *p++ = '"';
+            }
+            break;
+        case FCD_FRAME_STRING:
+            if (c->na[row]) {
+                p = (char *)memcpy(p, "null", 4) + 4;
+            } else {
+                view_string(o, c->pool.data + c->v.off[row],
+                            c->v.off[row + 1] - c->v.off[row] - 1);
+                return;
+            }
+            break;
+        }
+    }
+    o->len += (size_t)(p - start);
+}
+
+int frame_column_json_text(const fcd_frame_t *f, size_t col, frame_emit_fn emit, void *ctx)
+{
+    const struct fcd_frame_col *c = frame_col(f, col);
+    struct view_out o;
+
+    o.len = 0;
+    o.emit = emit;
+    o.ctx = ctx;
+    o.rc = 0;
+    o.buf[o.len++] = '[';
+    for (size_t i = 0; i < f->nrows && o.rc == 0; i++) {
+        if (i) {
+            *view_room(&o, 1) = ',';
+            o.len++;
+        }
+        view_cell(&o, c, i);
+    }
+    *view_room(&o, 1) = ']';
+    o.len++;
+    view_flush(&o);
+    return o.rc;
+}
+
+struct column_view {
+    const fcd_frame_t *f;
+    size_t col;
+};
+
+static int emit_printbuf(void *ctx, const char *p, size_t n)
+{
+    return printbuf_memappend(ctx, p, (int)n) < 0 ? -1 : 0;
+}
+
+static int view_to_json_string(json_object *jso, struct printbuf *pb, int level, int flags)
+{
+    const struct column_view *v = json_object_get_userdata(jso);
+
+    (void)level, (void)flags;
+    return frame_column_json_text(v->f, v->col, emit_printbuf, pb);
+}
+
+static void view_free(json_object *jso, void *userdata)
+{
+    (void)jso;
+    free(userdata);
+}
+
+json_object *fcd_frame_column_view(const fcd_frame_t *f, size_t col)
+{
+    struct column_view *v;
+    json_object *a;
+
+    if (f == NULL || (frame_col(f, col) == NULL && col != FCD_FRAME_INDEX))
+        return NULL;
+    /* printbuf_memappend takes an int: a column whose text could pass
+     * INT_MAX bytes is refused here rather than cut short there */
+    if (f->nrows > INT32_MAX / (VIEW_CELL_MAX + 1))
+        return NULL;
+    if ((v = malloc(sizeof *v)) == NULL)
+        return NULL;
+    if ((a = json_object_new_array_ext(0)) == NULL) {
+        free(v);
+        return NULL;
+    }
+    v->f = f;
+    v->col = col;
+    json_object_set_serializer(a, view_to_json_string, v, view_free);
     return a;
 }
 

@@ -14,17 +14,24 @@ srcdir=$1 builddir=$2 out=$3 libs=$4
 shift 4
 [ "$1" = "--" ] && shift
 CLANG=${CLANG:-clang}
+# frame/shortest.cc, the one C++ file, with the flags Makefile.am gives it;
+# DRAGONBOX_CFLAGS comes from configure through fuzz/local.mk.
+CLANGXX=${CLANGXX:-$(echo "$CLANG" | sed "s/clang/clang++/")}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-g -O1 -std=gnu11 $SAN -DHAVE_CONFIG_H -DFCDASH_BUILD -I$builddir -I$srcdir/include -I$srcdir $(pkg-config --cflags json-c)"
 mkdir -p "$out/obj"
 newest_header=$(find "$srcdir/include" "$srcdir/base" "$srcdir/fcgi" "$srcdir/handlers" \
     "$srcdir/cache" "$srcdir/frame" "$srcdir/fuzz" -name '*.h' -newer "$out/obj" 2>/dev/null | head -1 || true)
 objs=
+CXXFLAGS="-g -O1 -std=gnu++17 -fno-exceptions -fno-rtti $SAN -DFCDASH_BUILD -I$srcdir ${DRAGONBOX_CFLAGS:-}"
 for s in "$@"; do
-    case $s in *.c) ;; *) continue ;; esac
-    o="$out/obj/$(echo "$s" | tr / _ | sed 's/\.c$/.o/')"
+    case $s in *.c | *.cc) ;; *) continue ;; esac
+    o="$out/obj/$(echo "$s" | tr / _ | sed 's/\.cc*$/.o/')"
     if [ ! -f "$o" ] || [ "$srcdir/$s" -nt "$o" ] || [ -n "$newest_header" ]; then
-        $CLANG $CFLAGS -fsanitize=fuzzer-no-link -c "$srcdir/$s" -o "$o"
+        case $s in
+        *.cc) $CLANGXX $CXXFLAGS -fsanitize=fuzzer-no-link -c "$srcdir/$s" -o "$o" ;;
+        *) $CLANG $CFLAGS -fsanitize=fuzzer-no-link -c "$srcdir/$s" -o "$o" ;;
+        esac
     fi
     objs="$objs $o"
 done

@@ -10,7 +10,7 @@ EXTRA_DIST += $(fuzz_sources) fuzz/build.sh fuzz/run-fuzz.sh fuzz/make-seeds.py 
 	fuzz/README.md fuzz/corpus fuzz/regression
 
 fuzz/.built: $(fuzz_sources) $(libfcdash_core_la_SOURCES) $(srcdir)/fuzz/build.sh
-	CLANG='$(FUZZ_CLANG)' $(SHELL) $(srcdir)/fuzz/build.sh '$(srcdir)' '$(builddir)' \
+	CLANG='$(FUZZ_CLANG)' DRAGONBOX_CFLAGS='$(DRAGONBOX_CFLAGS)' $(SHELL) $(srcdir)/fuzz/build.sh '$(srcdir)' '$(builddir)' \
 	  '$(builddir)/fuzz' '$(DEP_LIBS)' -- $(libfcdash_core_la_SOURCES)
 	@touch $@
 

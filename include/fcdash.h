@@ -254,7 +254,10 @@ FCD_API json_object *fcd_component(const char *ns, const char *type, json_object
  * when the text is malformed. */
 FCD_API json_object *fcd_json(const char *text);
 
-/* Scalars.  New references. */
+/* Scalars.  New references.  fcd_double's number is written as Python's
+ * json module writes a float (repr: the shortest digits that read back,
+ * 1e-05, 0.0001, 1e+16); NaN and infinities give NULL, JSON's null, which
+ * is what Dash sends for them. */
 FCD_API json_object *fcd_text(const char *text);
 FCD_API json_object *fcd_textf(const char *fmt, ...) FCD_PRINTF(1, 2);
 FCD_API json_object *fcd_int(int64_t value);
@@ -493,6 +496,28 @@ FCD_API fcd_status_t fcd_frame_cell_text(const fcd_frame_t *f, size_t col,
  * FCD_FRAME_INDEX.  New reference; NULL when out of range or out of
  * memory. */
 FCD_API json_object *fcd_frame_column_json(const fcd_frame_t *f, size_t col);
+
+/* The same array, written only when the answer is: Python's
+ * fig['data'][0]['x'] = df['x'], whose Series plotly turns into text at
+ * output time.  Making it costs two allocations whatever the length, and
+ * no json-c node a cell, so it is the call for large columns in figures.
+ * The text is what Python's json module writes for the Series: numbers as
+ * repr, NaN, infinities and missing values as null, strings with
+ * json.dumps' ensure_ascii escapes (\u00e9), datetimes as
+ * "2024-01-01 00:00:00".
+ *
+ * Lifetime: the value borrows `f` and reads it when it is serialized, so
+ * `f` must outlive the answer.  A frame from fcd_memoize_frame or
+ * fcd_arg_frame does (it is released with the request, after the answer
+ * is written), as does a frame the app keeps for good
+ * (fcd_app_keep_frame); a frame the callback frees before it returns does
+ * not: use fcd_frame_column_json for that one.  Do not keep the value past
+ * the callback either.
+ *
+ * The value is opaque: a json-c array whose elements are not json-c values
+ * (json_object_array_length says 0); only serializing it shows them.  New
+ * reference; NULL when out of range or out of memory. */
+FCD_API json_object *fcd_frame_column_view(const fcd_frame_t *f, size_t col);
 
 /* ---- Selecting rows ----------------------------------------------------- */
 

@@ -68,8 +68,9 @@ static fcd_status_t generate_figure(fcd_call_t *call, const char *figure)
     if (rows == NULL)
         return FCD_ERROR;
     json_object *fig = fcd_json(figure);
-    fcd_put(fig, "data.0.x", fcd_frame_column_json(rows, fcd_frame_find(rows, "x")));
-    fcd_put(fig, "data.0.y", fcd_frame_column_json(rows, fcd_frame_find(rows, "y")));
+    /* views: the memoized rows live until the answer is written */
+    fcd_put(fig, "data.0.x", fcd_frame_column_view(rows, fcd_frame_find(rows, "x")));
+    fcd_put(fig, "data.0.y", fcd_frame_column_view(rows, fcd_frame_find(rows, "y")));
     fcd_put(fig, "layout", fcd_json("{'margin': {'l': 20, 'r': 10, 'b': 20, 't': 10}}"));
     return fcd_out(call, 0, fig);
 }

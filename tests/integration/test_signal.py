@@ -24,7 +24,8 @@ In order:
       one computation, every answer equal, every worker took part;
   the four figures for each category (types, marker, line, margins, the
       right number of rows: apples 500, oranges 1000, figs 2000,
-      pineapples 1500), each category computed once in all;
+      pineapples 1500; x and y as the very text json.dumps writes, and the
+      whole answer too), each category computed once in all;
   across workers: values computed through one worker are hits on the
       others (16 concurrent requests, no computation, hits grow);
   memcached killed (SIGKILL) in the middle of a run: every request still
@@ -312,6 +313,17 @@ def figures(url, pool, reference):
               (ROWS[c], ROWS[c], True))
         equal("figures: %s for %s: layout margin l 20, r 10, b 20, t 10" % (g, c),
               fig.get("layout"), {"margin": MARGIN})
+        # The numbers' text, not only their values: Python's json module
+        # writes each float as repr(), and so must fcdash, digit for digit
+        # (a longer text that reads back the same would pass the checks
+        # above).  Then the whole answer: what json.dumps writes for it.
+        raw = r.text
+        for axis in ("x", "y"):
+            text = '"%s":%s' % (axis, H.json.dumps(trace.get(axis), separators=(",", ":")))
+            check("figures: %s for %s: %s is written as Python's json.dumps writes it"
+                  % (g, c, axis), text in raw, raw[raw.find('"%s":' % axis):][:200])
+        check("figures: %s for %s: the whole answer is json.dumps(answer, separators=(',', ':'))"
+              % (g, c), H.json.dumps(r.json(), separators=(",", ":")) == raw, raw[:200])
     for c in ROWS:
         xs = {H.json.dumps(reference.get((g, c), {}).get("data", [{}])[0].get("x")) for g in GRAPHS}
         ys = {H.json.dumps(reference.get((g, c), {}).get("data", [{}])[0].get("y")) for g in GRAPHS}

@@ -13,6 +13,10 @@ Files (for each case NAME):
     NAME.columns.json  df.to_json()
     NAME.csv           df.to_csv(index=False)
     NAME.str.json      [[str(v) for v in df[c]] for c in df], as JSON
+    NAME.figure.json   each column as a figure's array: one line a column,
+                       json.dumps(separators=(',', ':')) of the values as
+                       plotly's encoder leaves them (NaN, inf, NaT and None
+                       as null); datetimes as str(), fcdash's choice
 decode cases (dNAME):
     dNAME.in           the JSON text given to read_json
     dNAME.orient       split or columns
@@ -28,6 +32,7 @@ the two in step.
 """
 import io
 import json
+import math
 import os
 import random
 import sys
@@ -234,12 +239,29 @@ def describe_decode(d, name, text, orient):
     write(os.path.join(d, name + ".hex"), "\n".join(hexes) + "\n")
 
 
+def figure_value(v):
+    """A cell as Python's json module gets it in a figure's array."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if v is None or v is pd.NaT or (isinstance(v, float) and not math.isfinite(v)):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return str(v)
+    return v
+
+
+def figure_arrays(df):
+    return "".join(json.dumps([figure_value(v) for v in df[c]], separators=(",", ":")) + "\n"
+                   for c in df.columns)
+
+
 def gen(d):
     for name, df in cases().items():
         write(os.path.join(d, name + ".split.json"),
               df.to_json(orient="split", date_format="iso"))
         write(os.path.join(d, name + ".columns.json"), df.to_json())
         write(os.path.join(d, name + ".csv"), df.to_csv(index=False))
+        write(os.path.join(d, name + ".figure.json"), figure_arrays(df))
         if len(df) <= 1000:
             cells = [[str(v) for v in df[c]] for c in df.columns]
             write(os.path.join(d, name + ".str.json"), json.dumps(cells))

@@ -566,6 +566,28 @@ static void test_text_and_figures(void)
                            "[0,1,2,3,4,5,6]");
     json_object_put(a);
     CU_ASSERT(fcd_frame_column_json(f, 9) == NULL);
+
+    /* a view writes the same text as the eager array, and is opaque */
+    for (size_t col = 0; col < 5; col++) {
+        json_object *eager = fcd_frame_column_json(f, col);
+        json_object *view = fcd_frame_column_view(f, col);
+        char *want = strdup(json_object_to_json_string_ext(
+            eager, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+
+        CU_ASSERT_FATAL(view != NULL && want != NULL);
+        CU_ASSERT(json_object_array_length(view) == 0);
+        CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(view, JSON_C_TO_STRING_PLAIN),
+                               want);
+        free(want);
+        json_object_put(eager);
+        json_object_put(view);
+    }
+    a = fcd_frame_column_view(f, FCD_FRAME_INDEX);
+    CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN),
+                           "[0,1,2,3,4,5,6]");
+    json_object_put(a);
+    CU_ASSERT(fcd_frame_column_view(f, 9) == NULL);
+    CU_ASSERT(fcd_frame_column_view(NULL, 0) == NULL);
     fcd_frame_free(f);
 }
 
@@ -691,6 +713,24 @@ static void test_binary(void)
         free(c);
     }
     CU_ASSERT(fcd_frame_from_binary(NULL, 0, &err) == NULL);
+    /* "a\xc3" then "\xa9d": each string alone is not UTF-8, though their
+     * bytes together ("a\xc3\xa9d") are */
+    {
+        static const char *const two[] = {"ab", "cd"};
+        fcd_frame_t *t = fcd_frame_new();
+        char *at;
+
+        CU_ASSERT(fcd_frame_add_string(t, "s", two, 2, NULL) == FCD_OK);
+        bin.len = 0;
+        CU_ASSERT(fcd_frame_to_binary(t, &bin, &err) == FCD_OK);
+        for (at = bin.data; at + 4 <= bin.data + bin.len && memcmp(at, "abcd", 4) != 0; at++)
+            ;
+        CU_ASSERT_FATAL(at + 4 <= bin.data + bin.len);
+        at[1] = (char)0xc3, at[2] = (char)0xa9;
+        CU_ASSERT(fcd_frame_from_binary(bin.data, bin.len, &err) == NULL);
+        CU_ASSERT(strstr(err.msg, "UTF-8") != NULL);
+        fcd_frame_free(t);
+    }
     for (int k = 0; k < 4; k++)
         fcd_frame_free(frames[k]);
     fcd_frame_buf_free(&bin);
@@ -977,6 +1017,10 @@ static void workout(void)
         expect_oom(FCD_ERROR, &err);
     if ((a = fcd_frame_column_json(f, 0)) != NULL)
         json_object_put(a);
+    if ((a = fcd_frame_column_view(f, 0)) != NULL) {
+        (void)json_object_to_json_string(a);
+        json_object_put(a);
+    }
     fcd_frame_free(p);
     free(block);
     fcd_frame_free(g);
@@ -1097,6 +1141,33 @@ static void check_cells(const char *name, const fcd_frame_t *f)
     free(text);
 }
 
+/* Each column's view (fcd_frame_column_view) against the array Python's
+ * json module writes for it, byte for byte. */
+static void check_figure_arrays(const char *name, const fcd_frame_t *f)
+{
+    char file[256], *text, *line;
+    size_t len, j = 0;
+
+    snprintf(file, sizeof file, "%s.figure.json", name);
+    text = fixture(file, &len);
+    CU_ASSERT_FATAL(text != NULL);
+    for (line = text; j < fcd_frame_ncols(f) && *line; j++) {
+        char *nl = strchr(line, '\n');
+        json_object *v = fcd_frame_column_view(f, j);
+        size_t glen = 0;
+        const char *got = v ? json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &glen)
+                            : NULL;
+
+        CU_ASSERT_FATAL(nl != NULL && got != NULL);
+        snprintf(file, sizeof file, "%s.figure.json column %zu", name, j);
+        CU_ASSERT(same_text(file, line, (size_t)(nl - line), got, glen));
+        json_object_put(v);
+        line = nl + 1;
+    }
+    CU_ASSERT(j == fcd_frame_ncols(f) && *line == '\0');
+    free(text);
+}
+
 static void test_encode_like_pandas(void)
 {
     for (size_t k = 0; k < NCASES; k++) {
@@ -1116,6 +1187,7 @@ static void test_encode_like_pandas(void)
         CU_ASSERT(fcd_frame_to_csv(f, &b, &err) == FCD_OK);
         check_against(name, "csv", b.data, b.len);
         check_cells(name, f);
+        check_figure_arrays(name, f);
         fcd_frame_buf_free(&b);
         fcd_frame_free(f);
     }
