@@ -115,7 +115,7 @@ static const char digit_pairs[201] = "00010203040506070809"
 /* u in decimal, right-aligned to end; returns the first character.  Two
  * digits per division, in 32-bit arithmetic once u fits it (the usual
  * case, and cheaper than 64-bit). */
-static char *utoa_back(char *end, uint64_t u)
+static inline char *utoa_back(char *end, uint64_t u)
 {
     uint32_t v;
 

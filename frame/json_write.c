@@ -340,9 +340,16 @@ static int encode_split(const fcd_frame_t *f, unsigned flags,
             *p++ = ',';
         *p++ = '[';
         for (size_t j = 0; j < f->ncols; j++) {
+            const struct fcd_frame_col *c = &f->cols[j];
+
             if (j)
                 *p++ = ',';
-            if (put_cell(b, &p, &f->cols[j], i, flags, slack) != 0)
+            /* the two commonest types without put_cell's call */
+            if (c->type == FCD_FRAME_FLOAT64 && isfinite(c->v.f64[i]))
+                p += frame_fmt_pandas_double(p, c->v.f64[i]);
+            else if (c->type == FCD_FRAME_INT64)
+                p += frame_fmt_int(p, c->v.i64[i]);
+            else if (put_cell(b, &p, c, i, flags, slack) != 0)
                 return -1;
         }
         *p++ = ']';
