@@ -766,6 +766,33 @@ static int try_dates(const struct view *v, enum dtype d, int64_t *out)
     return 0;
 }
 
+/* Whether step 2 would refuse the column at its first test, which needs
+ * no scratch array: try_dates takes no number at or below 31536000 (but
+ * NaT, NaN and, for floats, -2^63) for a date, and no bools. */
+static bool surely_not_dates(const struct view *v, enum dtype d)
+{
+    if (d == D_BOOL)
+        return true;
+    for (size_t i = 0; i < v->n; i++) {
+        const struct cell *c = AT(v, i);
+
+        if (d == D_INT) {
+            int64_t x = (int64_t)c->u;
+
+            if (!(x > 31536000 || x == FCD_FRAME_NAT))
+                return true;
+        } else if (d == D_FLOAT) {
+            double x = c->kind == K_NULL ? (double)NAN : cell_double(c);
+
+            if (!(x != x || x > 31536000.0 || x == -9223372036854775808.0))
+                return true;
+        } else {
+            return false;
+        }
+    }
+    return false;
+}
+
 /* A whole-number float64 column becomes int64 (pandas compares the
  * astype(int64) copy with the original). */
 static bool all_whole(const double *x, size_t n)
@@ -846,8 +873,9 @@ static int infer(struct reader *r, const struct view *v, enum mode mode,
     else
         d = D_OBJECT;
 
-    /* step 2 */
-    if (n && mode != M_DATA) {
+    /* step 2 (its scratch array spared when a number says at once that
+     * the column is not dates, as for a 0, 1, 2, ... index) */
+    if (n && mode != M_DATA && !surely_not_dates(v, d)) {
         if ((ns = malloc(n * sizeof *ns)) == NULL)
             goto nomem;
         switch (try_dates(v, d, ns)) {
@@ -887,12 +915,28 @@ static int infer(struct reader *r, const struct view *v, enum mode mode,
         goto out;
     }
 
+    if (d == D_FLOAT) {
+        /* straight into the column; whole numbers become int64 in place
+         * (the same eight bytes a value) */
+        if (frame_col_init(col, FCD_FRAME_FLOAT64, NULL, 0, n) != 0)
+            goto nomem;
+        for (size_t i = 0; i < n; i++)
+            col->v.f64[i] =
+                AT(v, i)->kind == K_NULL ? (double)NAN : cell_double(AT(v, i));
+        if (mode != M_INDEX_SPLIT && all_whole(col->v.f64, n)) {
+            for (size_t i = 0; i < n; i++) {
+                double whole = col->v.f64[i];
+
+                col->v.i64[i] = (int64_t)whole;
+            }
+            col->type = FCD_FRAME_INT64;
+        }
+        rc = 0;
+        goto out;
+    }
     if ((x = malloc((n ? n : 1) * sizeof *x)) == NULL)
         goto nomem;
-    if (d == D_FLOAT) {
-        for (size_t i = 0; i < n; i++)
-            x[i] = AT(v, i)->kind == K_NULL ? (double)NAN : cell_double(AT(v, i));
-    } else if (mode != M_INDEX_SPLIT || n == 0) {
+    if (mode != M_INDEX_SPLIT || n == 0) {
         /* step 3: an object column of numbers in disguise is float64 */
         bool numbers = true;
 
