@@ -38,11 +38,16 @@
 
 #define ROUNDS 5
 
-static double now_ns(void)
+static double clock_ns(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static double now_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
 }
 
 /* Best per-op time of ROUNDS rounds of `iters` calls of fn(ctx). */
@@ -60,26 +65,18 @@ static double best_ns(void (*fn)(void *), void *ctx, long iters)
     return best;
 }
 
-/* The process's CPU time: unlike the wall clock it does not count the
- * time other processes on these shared cores take from this one. */
-static double cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 /* The least CPU time of `calls` single calls of fn(ctx): the codec's calls
  * take milliseconds, long enough to time one by one, and this is how
  * run.py times pandas on the same text (the same number of calls, the
- * process's CPU time too). */
+ * process's CPU time too).  CPU time, unlike the wall clock, does not
+ * count the turns other processes on these shared cores take. */
 static double best_call_ns(void (*fn)(void *), void *ctx, long calls)
 {
     double best = 1e300;
     for (long i = 0; i < calls; i++) {
-        double t0 = cpu_ns();
+        double t0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
         fn(ctx);
-        double t = cpu_ns() - t0;
+        double t = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - t0;
         if (t < best)
             best = t;
     }
