@@ -112,41 +112,52 @@ static const char digit_pairs[201] = "00010203040506070809"
                                      "80818283848586878889"
                                      "90919293949596979899";
 
-/* u in decimal, right-aligned to end; returns the first character. */
-static char *utoa_back(char *end, uint64_t u)
+/* u in decimal, right-aligned to end; returns the first character.  Two
+ * digits per division, in 32-bit arithmetic once u fits it (the usual
+ * case, and cheaper than 64-bit). */
+static inline char *utoa_back(char *end, uint64_t u)
 {
-    while (u >= 100) {
+    uint32_t v;
+
+    while (u > UINT32_MAX) {
         unsigned r = (unsigned)(u % 100);
 
         u /= 100;
         end -= 2;
         memcpy(end, digit_pairs + 2 * r, 2);
     }
-    if (u >= 10) {
+    v = (uint32_t)u;
+    while (v >= 100) {
+        unsigned r = v % 100;
+
+        v /= 100;
         end -= 2;
-        memcpy(end, digit_pairs + 2 * u, 2);
+        memcpy(end, digit_pairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        end -= 2;
+        memcpy(end, digit_pairs + 2 * v, 2);
     } else {
-        *--end = (char)('0' + u);
+        *--end = (char)('0' + v);
     }
     return end;
 }
 
+/* The number of decimal digits of u, without a loop: the bit length times
+ * log10(2) (1233 / 4096) is the digit count or one more, and one compare
+ * with a power of ten settles which.  below[0] is 0 so that u = 0 counts
+ * one digit. */
 static int count_digits(uint64_t u)
 {
-    int n = 1;
+    static const uint64_t below[20] = {
+        0, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+        1000000000, 10000000000ull, 100000000000ull, 1000000000000ull,
+        10000000000000ull, 100000000000000ull, 1000000000000000ull,
+        10000000000000000ull, 100000000000000000ull, 1000000000000000000ull,
+        10000000000000000000ull};
+    int t = (64 - __builtin_clzll(u | 1)) * 1233 >> 12;
 
-    for (;;) {
-        if (u < 10)
-            return n;
-        if (u < 100)
-            return n + 1;
-        if (u < 1000)
-            return n + 2;
-        if (u < 10000)
-            return n + 3;
-        u /= 10000;
-        n += 4;
-    }
+    return t + 1 - (u < below[t]);
 }
 
 /* u in decimal at out; returns the end.  Counting the digits first lets
@@ -177,6 +188,9 @@ size_t frame_fmt_int(char *out, int64_t v)
 #define UJSON_DECIMALS 10
 #define UJSON_SCALE 1e10
 #define UJSON_SCALE_INT 10000000000ull
+/* 2^57 / 10^6 rounded up, and 2^57 - 1: see frame_fmt_pandas_double */
+#define FRAC8_SCALE 144115188076ull
+#define FRAC8_MASK ((1ull << 57) - 1)
 
 size_t frame_fmt_pandas_double(char *out, double v)
 {
@@ -209,15 +223,18 @@ size_t frame_fmt_pandas_double(char *out, double v)
     if (frac == 0) {
         *p++ = '0';
     } else {
-        /* ten digits, zero-padded, in two halves of five that fit 32-bit
-         * arithmetic; then the trailing zeros cut */
-        uint32_t hi = (uint32_t)(frac / 100000), lo = (uint32_t)(frac % 100000);
+        /* ten digits, zero-padded: the first two by a division, the
+         * other eight as a binary fraction of 2^57 that yields a pair of
+         * digits per multiplication by 100 (the rounding up of 2^57 / 10^6
+         * errs by under 10^8 / 2^57, too little to reach the next pair
+         * after three steps); then the trailing zeros cut */
+        uint64_t t = (frac % 100000000) * FRAC8_SCALE;
 
-        for (int k = 4; k >= 0; k--) {
-            p[k] = (char)('0' + hi % 10);
-            p[5 + k] = (char)('0' + lo % 10);
-            hi /= 10;
-            lo /= 10;
+        memcpy(p, digit_pairs + 2 * (frac / 100000000), 2);
+        memcpy(p + 2, digit_pairs + 2 * (t >> 57), 2);
+        for (int k = 4; k < UJSON_DECIMALS; k += 2) {
+            t = (t & FRAC8_MASK) * 100;
+            memcpy(p + k, digit_pairs + 2 * (t >> 57), 2);
         }
         p += UJSON_DECIMALS;
         while (p[-1] == '0')

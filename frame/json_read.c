@@ -76,21 +76,30 @@ static int oom(struct reader *r)
     return -1;
 }
 
-static int cells_push(struct reader *r, struct cells *cs, const struct cell *c)
+/* Room for one more cell: the array doubles, up to FCD_FRAME_MAX_CELLS. */
+static int cells_grow(struct reader *r, struct cells *cs)
 {
-    if (cs->n == cs->cap) {
-        size_t cap = cs->cap ? cs->cap * 2 : 64;
-        struct cell *v;
+    size_t cap = cs->cap ? cs->cap * 2 : 64;
+    struct cell *v;
 
-        if (cs->n >= FCD_FRAME_MAX_CELLS)
-            return fail(r, "more cells than FCD_FRAME_MAX_CELLS");
-        if (cap > FCD_FRAME_MAX_CELLS)
-            cap = FCD_FRAME_MAX_CELLS;
-        if ((v = realloc(cs->v, cap * sizeof *v)) == NULL)
-            return oom(r);
-        cs->v = v;
-        cs->cap = cap;
-    }
+    if (cs->n >= FCD_FRAME_MAX_CELLS)
+        return fail(r, "more cells than FCD_FRAME_MAX_CELLS");
+    if (cap > FCD_FRAME_MAX_CELLS)
+        cap = FCD_FRAME_MAX_CELLS;
+    if ((v = realloc(cs->v, cap * sizeof *v)) == NULL)
+        return oom(r);
+    cs->v = v;
+    cs->cap = cap;
+    return 0;
+}
+
+/* Once per cell: the growing apart, so that this stays small enough to be
+ * inlined. */
+static inline int cells_push(struct reader *r, struct cells *cs,
+                             const struct cell *c)
+{
+    if (cs->n == cs->cap && cells_grow(r, cs) != 0)
+        return -1;
     cs->v[cs->n++] = *c;
     return 0;
 }
@@ -187,6 +196,30 @@ static size_t utf8_put(char *out, uint32_t cp)
     return 4;
 }
 
+/* The bytes that end a run of a JSON string copied as it is: the closing
+ * quote, a backslash, control characters (refused) and the start of a
+ * UTF-8 sequence (checked).  A table: strings are scanned byte by byte. */
+static const unsigned char string_stop[256] = {
+    [0x00 ... 0x1f] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+    [0x80 ... 0xff] = 1,
+};
+
+/* n bytes (and a NUL after them when `nul`, counted in the length) onto
+ * the pool; like frame_buf_put, it keeps a NUL after the pool's text. */
+static int pool_put(fcd_frame_buf_t *pool, const char *s, size_t n, bool nul)
+{
+    if (pool->cap - pool->len <= n + 1 && frame_buf_reserve(pool, n + 1) != 0)
+        return -1;
+    memcpy(pool->data + pool->len, s, n);
+    pool->len += n;
+    pool->data[pool->len] = '\0';
+    if (nul)
+        pool->data[++pool->len] = '\0';
+    return 0;
+}
+
 /* A JSON string (at its opening quote) decoded into the pool; *off and
  * *len say where.  A NUL follows it in the pool. */
 static int read_string(struct reader *r, size_t *off, size_t *len)
@@ -201,22 +234,23 @@ static int read_string(struct reader *r, size_t *off, size_t *len)
     for (;;) {
         const char *run = r->p;
         unsigned char c;
+        size_t run_len;
 
-        while (r->p < r->end) {
-            c = (unsigned char)*r->p;
-            if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
-                break;
+        while (r->p < r->end && !string_stop[(unsigned char)*r->p])
             r->p++;
-        }
-        if (r->p > run && frame_buf_put(pool, run, (size_t)(r->p - run)) != 0)
-            return oom(r);
         if (r->p >= r->end)
             return fail(r, "unterminated string");
+        run_len = (size_t)(r->p - run);
         c = (unsigned char)*r->p;
         if (c == '"') {
+            /* the usual string: one run, then its NUL */
+            if (pool_put(pool, run, run_len, true) != 0)
+                return oom(r);
             r->p++;
             break;
         }
+        if (run_len && pool_put(pool, run, run_len, false) != 0)
+            return oom(r);
         if (c < 0x20)
             return fail(r, "control character in a string");
         if (c >= 0x80) {
@@ -271,11 +305,8 @@ static int read_string(struct reader *r, size_t *off, size_t *len)
         if (pool->len - start > FCD_FRAME_MAX_STRING)
             return fail(r, "string longer than FCD_FRAME_MAX_STRING");
     }
-    if (pool->len - start > FCD_FRAME_MAX_STRING)
+    if (pool->len - 1 - start > FCD_FRAME_MAX_STRING)
         return fail(r, "string longer than FCD_FRAME_MAX_STRING");
-    /* the NUL after it, so names can be used as C strings */
-    if (frame_buf_put(pool, "", 1) != 0)
-        return oom(r);
     *off = start;
     *len = pool->len - 1 - start;
     return 0;
@@ -286,42 +317,43 @@ static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
                                      1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
                                      1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* A JSON number (RFC 8259 grammar). */
+/* A JSON number (RFC 8259 grammar).  Its digits are read once, into m:
+ * up to 19 of them (integer and fraction together) are exact there, and
+ * more go to strtod (m has wrapped then, and is not used). */
 static int read_number(struct reader *r, struct cell *out)
 {
-    const char *s = r->p, *p = r->p, *end = r->end;
+    const char *s = r->p, *p = r->p, *end = r->end, *run;
     bool neg = false, is_float = false;
     uint64_t m = 0;
-    int digits = 0, frac_digits = 0;
+    size_t digits, frac_digits = 0;
     long exp10 = 0;
+    unsigned d;
 
     if (p < end && *p == '-')
         neg = true, p++;
-    if (p >= end || *p < '0' || *p > '9')
+    if (p >= end || (unsigned)(*p - '0') > 9)
         return fail(r, "bad number");
+    run = p;
     if (*p == '0') {
         p++;
     } else {
-        for (; p < end && *p >= '0' && *p <= '9'; p++)
-            if (digits < 19 || (m == 0 && *p == '0'))
-                m = m * 10 + (uint64_t)(*p - '0'), digits += m != 0;
-            else
-                digits = 99; /* too many for the exact paths */
+        while (p < end && (d = (unsigned)(*p - '0')) <= 9) {
+            m = m * 10 + d;
+            p++;
+        }
     }
+    digits = (size_t)(p - run);
     if (p < end && *p == '.') {
         is_float = true;
-        p++;
-        if (p >= end || *p < '0' || *p > '9')
-            return fail(r, "bad number: digits must follow '.'");
-        for (; p < end && *p >= '0' && *p <= '9'; p++) {
-            if (digits < 19) {
-                m = m * 10 + (uint64_t)(*p - '0');
-                digits += m != 0;
-                frac_digits++;
-            } else {
-                digits = 99;
-            }
+        run = ++p;
+        while (p < end && (d = (unsigned)(*p - '0')) <= 9) {
+            m = m * 10 + d;
+            p++;
         }
+        frac_digits = (size_t)(p - run);
+        if (frac_digits == 0)
+            return fail(r, "bad number: digits must follow '.'");
+        digits += frac_digits;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
         bool eneg = false;
@@ -343,15 +375,17 @@ static int read_number(struct reader *r, struct cell *out)
 
     if (!is_float) {
         /* an integer: exact, or refused (pandas would read up to 2^64 - 1
-         * as uint64, which frames do not have) */
-        uint64_t u = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
+         * as uint64, which frames do not have); 18 digits always fit */
+        uint64_t u = m, limit = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
 
-        for (const char *q = s + neg; q < p; q++) {
-            unsigned d = (unsigned)(*q - '0');
-
-            if (u > (limit - d) / 10)
-                return fail(r, "integer out of the int64 range");
-            u = u * 10 + d;
+        if (digits > 18) {
+            u = 0;
+            for (const char *q = s + neg; q < p; q++) {
+                d = (unsigned)(*q - '0');
+                if (u > (limit - d) / 10)
+                    return fail(r, "integer out of the int64 range");
+                u = u * 10 + d;
+            }
         }
         out->kind = K_INT;
         out->u = neg ? 0 - u : u;
@@ -359,30 +393,87 @@ static int read_number(struct reader *r, struct cell *out)
         return 0;
     }
     {
-        double d;
+        double v;
 
-        exp10 -= frac_digits;
+        exp10 -= (long)frac_digits;
         if (digits <= 19 && m <= (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
             /* both exact, so one IEEE operation rounds correctly */
-            d = (double)m;
-            d = exp10 < 0 ? d / exact_pow10[-exp10] : d * exact_pow10[exp10];
+            v = (double)m;
+            v = exp10 < 0 ? v / exact_pow10[-exp10] : v * exact_pow10[exp10];
             if (neg)
-                d = -d;
+                v = -v;
         } else {
             char buf[FCD_FRAME_MAX_NUMBER + 1];
 
             memcpy(buf, s, (size_t)(p - s));
             buf[p - s] = '\0';
-            d = r->c_locale != (locale_t)0 ? strtod_l(buf, NULL, r->c_locale)
+            v = r->c_locale != (locale_t)0 ? strtod_l(buf, NULL, r->c_locale)
                                            : frame_strtod(buf, NULL);
         }
-        if (isinf(d))
+        if (isinf(v))
             return fail(r, "number out of the double range");
         out->kind = K_FLOAT;
-        memcpy(&out->u, &d, sizeof d);
+        memcpy(&out->u, &v, sizeof v);
     }
     r->p = p;
     return 0;
+}
+
+/* The numbers pandas writes, quickly: no exponent, an integer of at most
+ * 18 digits, or a fraction whose digits fit a double exactly (then one
+ * IEEE division rounds correctly).  1 when the number was read, 0 (and
+ * nothing consumed) when it is for read_number, which also reports what
+ * is wrong with a bad one.  The fast path of every cell, kept small so
+ * that it is inlined. */
+static inline int quick_number(struct reader *r, struct cell *out)
+{
+    const char *p = r->p, *end = r->end, *run;
+    bool neg = p < end && *p == '-';
+    uint64_t m = 0;
+    size_t digits, frac = 0;
+    unsigned d;
+
+    p += neg;
+    run = p;
+    if (p < end && *p == '0') {
+        p++;
+    } else {
+        while (p < end && (d = (unsigned)(*p - '0')) <= 9) {
+            m = m * 10 + d;
+            p++;
+        }
+    }
+    if ((digits = (size_t)(p - run)) == 0)
+        return 0;
+    if (p < end && *p == '.') {
+        run = ++p;
+        while (p < end && (d = (unsigned)(*p - '0')) <= 9) {
+            m = m * 10 + d;
+            p++;
+        }
+        frac = (size_t)(p - run);
+        digits += frac;
+    }
+    if (p < end && (*p == 'e' || *p == 'E'))
+        return 0;
+    if (frac == 0 && p[-1] != '.') {
+        if (digits > 18)
+            return 0;
+        out->kind = K_INT;
+        out->u = neg ? 0 - m : m;
+    } else {
+        double v;
+
+        if (frac == 0 || digits > 19 || m > (1ull << 53) || frac > 22)
+            return 0;
+        v = (double)m / exact_pow10[frac];
+        if (neg)
+            v = -v;
+        out->kind = K_FLOAT;
+        memcpy(&out->u, &v, sizeof v);
+    }
+    r->p = p;
+    return 1;
 }
 
 static int literal(struct reader *r, const char *word, size_t n)
@@ -675,6 +766,33 @@ static int try_dates(const struct view *v, enum dtype d, int64_t *out)
     return 0;
 }
 
+/* Whether step 2 would refuse the column at its first test, which needs
+ * no scratch array: try_dates takes no number at or below 31536000 (but
+ * NaT, NaN and, for floats, -2^63) for a date, and no bools. */
+static bool surely_not_dates(const struct view *v, enum dtype d)
+{
+    if (d == D_BOOL)
+        return true;
+    for (size_t i = 0; i < v->n; i++) {
+        const struct cell *c = AT(v, i);
+
+        if (d == D_INT) {
+            int64_t x = (int64_t)c->u;
+
+            if (!(x > 31536000 || x == FCD_FRAME_NAT))
+                return true;
+        } else if (d == D_FLOAT) {
+            double x = c->kind == K_NULL ? (double)NAN : cell_double(c);
+
+            if (!(x != x || x > 31536000.0 || x == -9223372036854775808.0))
+                return true;
+        } else {
+            return false;
+        }
+    }
+    return false;
+}
+
 /* A whole-number float64 column becomes int64 (pandas compares the
  * astype(int64) copy with the original). */
 static bool all_whole(const double *x, size_t n)
@@ -711,12 +829,20 @@ static int build_strings(const struct view *v, struct fcd_frame_col *col)
             return -1;
         }
     }
+    /* the pool has room for all of them: written in place (a null's
+     * cell is an empty string at offset 0) */
     for (size_t i = 0; i < v->n; i++) {
         const struct cell *c = AT(v, i);
+        char *at = col->pool.data + col->pool.len;
 
-        (void)frame_col_put_str(col, i, v->pool + c->u, c->len,
-                                c->kind == K_NULL);
+        memcpy(at, v->pool + c->u, c->len);
+        at[c->len] = '\0';
+        col->pool.len += c->len + (size_t)1;
+        col->v.off[i + 1] = col->pool.len;
+        col->na[i] = c->kind == K_NULL;
     }
+    if (v->n)
+        col->pool.data[col->pool.len] = '\0';
     return 0;
 }
 
@@ -747,8 +873,9 @@ static int infer(struct reader *r, const struct view *v, enum mode mode,
     else
         d = D_OBJECT;
 
-    /* step 2 */
-    if (n && mode != M_DATA) {
+    /* step 2 (its scratch array spared when a number says at once that
+     * the column is not dates, as for a 0, 1, 2, ... index) */
+    if (n && mode != M_DATA && !surely_not_dates(v, d)) {
         if ((ns = malloc(n * sizeof *ns)) == NULL)
             goto nomem;
         switch (try_dates(v, d, ns)) {
@@ -788,12 +915,28 @@ static int infer(struct reader *r, const struct view *v, enum mode mode,
         goto out;
     }
 
+    if (d == D_FLOAT) {
+        /* straight into the column; whole numbers become int64 in place
+         * (the same eight bytes a value) */
+        if (frame_col_init(col, FCD_FRAME_FLOAT64, NULL, 0, n) != 0)
+            goto nomem;
+        for (size_t i = 0; i < n; i++)
+            col->v.f64[i] =
+                AT(v, i)->kind == K_NULL ? (double)NAN : cell_double(AT(v, i));
+        if (mode != M_INDEX_SPLIT && all_whole(col->v.f64, n)) {
+            for (size_t i = 0; i < n; i++) {
+                double whole = col->v.f64[i];
+
+                col->v.i64[i] = (int64_t)whole;
+            }
+            col->type = FCD_FRAME_INT64;
+        }
+        rc = 0;
+        goto out;
+    }
     if ((x = malloc((n ? n : 1) * sizeof *x)) == NULL)
         goto nomem;
-    if (d == D_FLOAT) {
-        for (size_t i = 0; i < n; i++)
-            x[i] = AT(v, i)->kind == K_NULL ? (double)NAN : cell_double(AT(v, i));
-    } else if (mode != M_INDEX_SPLIT || n == 0) {
+    if (mode != M_INDEX_SPLIT || n == 0) {
         /* step 3: an object column of numbers in disguise is float64 */
         bool numbers = true;
 
@@ -907,12 +1050,23 @@ static int read_array(struct reader *r, struct cells *cs, bool strings_only)
         struct cell c;
         int more;
 
-        if (read_scalar(r, &c) != 0)
+        /* pandas' text: numbers, no white space; those skip read_scalar's
+         * dispatch and next_or_close's call */
+        if (r->p < r->end && (*r->p == '-' || (unsigned)(*r->p - '0') <= 9)) {
+            c.len = 0;
+            if (!quick_number(r, &c) && read_number(r, &c) != 0)
+                return -1;
+        } else if (read_scalar(r, &c) != 0) {
             return -1;
+        }
         if (strings_only && c.kind != K_STR)
             return fail(r, "column names must be strings");
         if (cells_push(r, cs, &c) != 0)
             return -1;
+        if (r->p < r->end && *r->p == ',') {
+            r->p++;
+            continue;
+        }
         if ((more = next_or_close(r, ']')) <= 0)
             return more;
     }

@@ -34,10 +34,23 @@
 
 static const char hex[] = "0123456789abcdef";
 
+/* What each byte is inside a JSON string pandas writes: copied as it is
+ * (0), the NUL that ends a string in a column's pool (1), or escaped (2).
+ * A table, because strings are scanned byte by byte. */
+enum { BYTE_PLAIN = 0, BYTE_NUL = 1, BYTE_ESCAPED = 2 };
+static const unsigned char byte_class[256] = {
+    [0] = BYTE_NUL,
+    [0x01 ... 0x1f] = BYTE_ESCAPED,
+    ['"'] = BYTE_ESCAPED,
+    ['/'] = BYTE_ESCAPED,
+    ['\\'] = BYTE_ESCAPED,
+    [0x80 ... 0xff] = BYTE_ESCAPED,
+};
+
 /* Bytes copied as they are inside a JSON string. */
 static bool plain(unsigned char c)
 {
-    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '/';
+    return byte_class[c] == BYTE_PLAIN;
 }
 
 static char *put_u(char *p, uint32_t u)
@@ -169,32 +182,122 @@ static size_t row_room(const fcd_frame_t *f)
     return 4 + (f->ncols + 1) * (CELL_MAX + 1);
 }
 
+/* Strings up to this long are copied as one fixed-size move when the
+ * pool has that many bytes from the string on (it always has but for the
+ * last few strings); a cell's CELL_MAX + 1 bytes of room cover the move. */
+#define SHORT_COPY 16
+
+/* Cell `row` of string column c at *p, as put_cell, with room for `slack`
+ * bytes after it.  Most strings need no escaping: those are checked with
+ * one table look-up a byte and copied whole between quotes; the others go
+ * through put_string. */
+static int put_str_cell(fcd_frame_buf_t *b, char **p,
+                        const struct fcd_frame_col *c, size_t row,
+                        size_t slack)
+{
+    size_t at = c->v.off[row], n = c->v.off[row + 1] - at - 1;
+    const unsigned char *s = (const unsigned char *)c->pool.data + at;
+    unsigned seen = 0;
+    char *q = *p;
+
+    if (c->na[row]) {
+        *p = put_lit(q, "null", 4);
+        return 0;
+    }
+    for (size_t k = 0; k < n; k++)
+        seen |= byte_class[s[k]];
+    /* a plain string that fits a scalar's room needs no reserve */
+    if (seen != BYTE_PLAIN || n > CELL_MAX - 2) {
+        b->len = (size_t)(q - b->data);
+        if (put_string(b, (const char *)s, n, slack) != 0)
+            return -1;
+        *p = b->data + b->len;
+        return 0;
+    }
+    *q++ = '"';
+    if (n <= SHORT_COPY && c->pool.cap - at >= SHORT_COPY)
+        memcpy(q, s, SHORT_COPY);
+    else
+        memcpy(q, s, n);
+    q += n;
+    *q++ = '"';
+    *p = q;
+    return 0;
+}
+
 /* Cell (c, row) at b->data + *at, with room for `slack` more bytes after
  * it; strings may move the buffer, so the position travels as an offset. */
 static int put_cell(fcd_frame_buf_t *b, char **p, const struct fcd_frame_col *c,
                     size_t row, unsigned flags, size_t slack)
 {
-    if (c->type == FCD_FRAME_STRING) {
-        size_t at = c->v.off[row];
-
-        if (c->na[row]) {
-            *p = put_lit(*p, "null", 4);
-            return 0;
-        }
-        b->len = (size_t)(*p - b->data);
-        if (put_string(b, c->pool.data + at, c->v.off[row + 1] - at - 1, slack) != 0)
-            return -1;
-        *p = b->data + b->len;
-        return 0;
-    }
+    if (c->type == FCD_FRAME_STRING)
+        return put_str_cell(b, p, c, row, slack);
     *p = put_scalar(*p, c, row, flags);
     return 0;
+}
+
+/* The RangeIndex 0, 1, 2, ... as text: a decimal counter stepped in place
+ * costs a few instructions a row where formatting each number costs tens.
+ * The digits are d[first..RANGE_END); the bytes after them stay zero so
+ * that the counter is copied as one fixed-size move. */
+#define RANGE_END 24
+struct range_text {
+    char d[RANGE_END + RANGE_END];
+    size_t first;
+};
+
+static void range_start(struct range_text *t)
+{
+    memset(t->d, 0, sizeof t->d);
+    t->first = RANGE_END - 1;
+    t->d[t->first] = '0';
+}
+
+static void range_step(struct range_text *t)
+{
+    size_t i = RANGE_END - 1;
+
+    /* FCD_FRAME_MAX_ROWS has 8 digits: the carry never runs out of room */
+    while (t->d[i] == '9') {
+        t->d[i] = '0';
+        if (i == t->first)
+            t->d[--t->first] = '0';
+        i--;
+    }
+    t->d[i]++;
+}
+
+/* Copies RANGE_END bytes (room for CELL_MAX + 1 is reserved), keeps the
+ * digits. */
+static char *put_range(char *p, const struct range_text *t)
+{
+    memcpy(p, t->d + t->first, RANGE_END);
+    return p + (RANGE_END - t->first);
+}
+
+/* After this many rows of "data" encode_split has a fair idea of a row's
+ * length, and reserves the rest at once instead of growing by doubling
+ * (each doubling copies the whole text; at 10 MB that is noticeable). */
+#define SAMPLE_ROWS 256
+
+static void reserve_rest(fcd_frame_buf_t *b, size_t data_start, size_t rows,
+                         size_t rest, size_t slack)
+{
+    size_t per_row = (b->len - data_start) / rows + 1, want;
+
+    if (rest > SIZE_MAX / 4 / per_row)
+        return;
+    /* an eighth more for rows a little longer than the sample's; a
+     * failure is no error here: the rows reserve their own room anyway */
+    want = per_row * rest;
+    (void)frame_buf_reserve(b, want + want / 8 + slack);
 }
 
 static int encode_split(const fcd_frame_t *f, unsigned flags,
                         fcd_frame_buf_t *b)
 {
-    size_t slack = row_room(f);
+    size_t slack = row_room(f), data_start;
+    struct range_text range;
     char *p;
 
     if (frame_buf_put(b, "{\"columns\":[", 12) != 0)
@@ -207,6 +310,7 @@ static int encode_split(const fcd_frame_t *f, unsigned flags,
     }
     if (frame_buf_put(b, "],\"index\":[", 11) != 0)
         return -1;
+    range_start(&range);
     for (size_t i = 0; i < f->nrows; i++) {
         if (room(b, CELL_MAX + 1) != 0)
             return -1;
@@ -214,7 +318,8 @@ static int encode_split(const fcd_frame_t *f, unsigned flags,
         if (i)
             *p++ = ',';
         if (f->index == NULL) {
-            p += frame_fmt_int(p, (int64_t)i);
+            p = put_range(p, &range);
+            range_step(&range);
         } else if (put_cell(b, &p, f->index, i, flags, 1) != 0) {
             return -1;
         }
@@ -222,7 +327,10 @@ static int encode_split(const fcd_frame_t *f, unsigned flags,
     }
     if (frame_buf_put(b, "],\"data\":[", 10) != 0)
         return -1;
+    data_start = b->len;
     for (size_t i = 0; i < f->nrows; i++) {
+        if (i == SAMPLE_ROWS && f->nrows > 2 * SAMPLE_ROWS)
+            reserve_rest(b, data_start, i, f->nrows - i, slack);
         /* the row's fixed-width part fits; each string reserves its own
          * bytes plus that much again */
         if (room(b, slack) != 0)
@@ -232,9 +340,16 @@ static int encode_split(const fcd_frame_t *f, unsigned flags,
             *p++ = ',';
         *p++ = '[';
         for (size_t j = 0; j < f->ncols; j++) {
+            const struct fcd_frame_col *c = &f->cols[j];
+
             if (j)
                 *p++ = ',';
-            if (put_cell(b, &p, &f->cols[j], i, flags, slack) != 0)
+            /* the two commonest types without put_cell's call */
+            if (c->type == FCD_FRAME_FLOAT64 && isfinite(c->v.f64[i]))
+                p += frame_fmt_pandas_double(p, c->v.f64[i]);
+            else if (c->type == FCD_FRAME_INT64)
+                p += frame_fmt_int(p, c->v.i64[i]);
+            else if (put_cell(b, &p, c, i, flags, slack) != 0)
                 return -1;
         }
         *p++ = ']';
