@@ -393,6 +393,76 @@ static fcd_cache_status_t mc_get(fcd_cache_t *c, const char *key, size_t klen, v
     return mc_fail(c, "get", key, rc);
 }
 
+/*
+ * Several keys in one round trip: memcached_mget sends every key to its
+ * server (binary GETKQ, then a NOOP per server) before reading, so the
+ * servers answer in parallel.  mget reports a server's failure only as
+ * MEMCACHED_SOME_ERRORS, without saying whose; so whenever it or the fetch
+ * ends in anything but success, each key not yet read is asked again with
+ * mc_get, which judges its server, moves the key off a dead one and says
+ * what failed.  The healthy path is one exchange; a fault costs what the
+ * single gets cost.
+ */
+static fcd_cache_status_t mc_get_multi(fcd_cache_t *c, size_t n, const char *const *keys,
+                                       const size_t *klens, void **vals, size_t *lens,
+                                       bool *found)
+{
+    struct mc *m = c->impl;
+    size_t slots[FCD_CACHE_MULTI_MAX];
+    memcached_result_st result;
+    memcached_return_t rc, frc = MEMCACHED_END;
+    fcd_cache_status_t st = FCD_CACHE_OK;
+    bool done[FCD_CACHE_MULTI_MAX] = {false};
+
+    for (size_t i = 0; i < n; i++)
+        if (pick(c, m, keys[i], klens[i], &slots[i]) < 0)
+            return FCD_CACHE_DECLINED;
+    if (!memcached_result_create(m->mc, &result))
+        return fcd_cache_fail(c, FCD_CACHE_ERROR, "memcached get: out of memory");
+    rc = memcached_mget(m->mc, keys, klens, n);
+    /* Read what came, even after a partial failure: the servers that were
+     * asked answer, and their replies must not stay in the sockets. */
+    while (memcached_fetch_result(m->mc, &result, &frc)) {
+        const char *k = memcached_result_key_value(&result);
+        size_t kl = memcached_result_key_length(&result);
+
+        for (size_t i = 0; i < n; i++) {
+            if (done[i] || klens[i] != kl || memcmp(keys[i], k, kl) != 0)
+                continue;
+            lens[i] = memcached_result_length(&result);
+            vals[i] = memcached_result_take_value(&result);
+            if (!vals[i] && lens[i] > 0) {
+                st = fcd_cache_fail(c, FCD_CACHE_ERROR, "memcached get: out of memory");
+                break;
+            }
+            if (lens[i] == 0) {
+                free(vals[i]);
+                vals[i] = NULL;
+            }
+            found[i] = done[i] = true;
+            break;
+        }
+    }
+    memcached_result_free(&result);
+    if (st == FCD_CACHE_OK && rc == MEMCACHED_SUCCESS &&
+        (frc == MEMCACHED_END || frc == MEMCACHED_NOTFOUND || frc == MEMCACHED_SUCCESS)) {
+        for (size_t i = 0; i < n; i++)
+            judge(m, slots[i], MEMCACHED_SUCCESS);
+        return FCD_CACHE_OK;
+    }
+    for (size_t i = 0; i < n && st == FCD_CACHE_OK; i++) {
+        if (done[i])
+            continue;
+        st = mc_get(c, keys[i], klens[i], &vals[i], &lens[i]);
+        found[i] = st == FCD_CACHE_OK;
+        if (st == FCD_CACHE_MISS)
+            st = FCD_CACHE_OK;
+    }
+    if (st != FCD_CACHE_OK)
+        fcd_cache_drop_values(n, vals, lens, found);
+    return st;
+}
+
 static fcd_cache_status_t mc_store(fcd_cache_t *c, enum fcd_cache_store_mode mode,
                                    const char *key, size_t klen, const void *val, size_t len,
                                    unsigned ttl)
@@ -459,6 +529,7 @@ const fcd_cache_ops_t fcd_cache_memcached_ops = {
     .item_max = FCD_CACHE_MEMCACHED_ITEM_MAX,
     .open = mc_open,
     .get = mc_get,
+    .get_multi = mc_get_multi,
     .store = mc_store,
     .del = mc_del,
     .close = mc_close,
