@@ -10,7 +10,7 @@
  *
  * The backend is chosen by one URL-like setting (FCD_CACHE_ENV):
  *
- *   memcached://h1:11211,h2:11212    libmemcached, binary protocol, ketama
+ *   memcached://h1:11211,h2:11212    libmemcached, text protocol, ketama
  *   file:///var/cache/app?threshold=200
  *   memory://                         this process only (tests, 1 worker)
  *   none://                           always a miss
