@@ -285,10 +285,27 @@ static bool try_again(bool ejected, memcached_return_t rc, int attempt)
     return attempt < 2 && (ejected || (attempt == 0 && stale_connection(rc)));
 }
 
+/* Before an operation: notice a fork (one getpid per operation, not per
+ * key).  false when a fresh memcached_st cannot be made. */
+static bool own(fcd_cache_t *c, struct mc *m)
+{
+    if (m->pid == getpid())
+        return true;
+    /* Abandon the parent's memcached_st (see top of file); a handle forked
+     * twice abandons only the latest. */
+    if (m->mc)
+        m->inherited = m->mc;
+    m->mc = NULL;
+    if (setup(c, m) != FCD_CACHE_OK)
+        return false;
+    for (size_t i = 0; i < m->nservers; i++)
+        m->servers[i].failures = 0, m->servers[i].skip_until = 0;
+    return true;
+}
+
 /*
- * Before an operation: the server the key maps to, its slot in m->servers,
- * or -1 when it is being skipped (the message is set).  A fork is noticed
- * here.
+ * Before an operation on a key: the server the key maps to, its slot in
+ * m->servers, or -1 when it is being skipped (the message is set).
  */
 static int pick(fcd_cache_t *c, struct mc *m, const char *key, size_t klen, size_t *slot)
 {
@@ -296,17 +313,6 @@ static int pick(fcd_cache_t *c, struct mc *m, const char *key, size_t klen, size
     memcached_return_t rc;
     time_t now;
 
-    if (m->pid != getpid()) {
-        /* Abandon the parent's memcached_st (see top of file); a handle
-         * forked twice abandons only the latest. */
-        if (m->mc)
-            m->inherited = m->mc;
-        m->mc = NULL;
-        if (setup(c, m) != FCD_CACHE_OK)
-            return -1;
-        for (size_t i = 0; i < m->nservers; i++)
-            m->servers[i].failures = 0, m->servers[i].skip_until = 0;
-    }
     inst = memcached_server_by_key(m->mc, key, klen, &rc);
     *slot = m->nservers;
     if (!inst)
@@ -381,6 +387,8 @@ static fcd_cache_status_t mc_get(fcd_cache_t *c, const char *key, size_t klen, v
     size_t slot;
     char *v;
 
+    if (!own(c, m))
+        return FCD_CACHE_DECLINED;
     for (int attempt = 0;; attempt++) {
         if (pick(c, m, key, klen, &slot) < 0)
             return FCD_CACHE_DECLINED;
@@ -422,6 +430,8 @@ static fcd_cache_status_t mc_get_multi(fcd_cache_t *c, size_t n, const char *con
     fcd_cache_status_t st = FCD_CACHE_OK;
     bool done[FCD_CACHE_MULTI_MAX] = {false};
 
+    if (!own(c, m))
+        return FCD_CACHE_DECLINED;
     for (size_t i = 0; i < n; i++)
         if (pick(c, m, keys[i], klens[i], &slots[i]) < 0)
             return FCD_CACHE_DECLINED;
@@ -479,6 +489,8 @@ static fcd_cache_status_t mc_store(fcd_cache_t *c, enum fcd_cache_store_mode mod
     memcached_return_t rc;
     size_t slot;
 
+    if (!own(c, m))
+        return FCD_CACHE_DECLINED;
     for (int attempt = 0;; attempt++) {
         if (pick(c, m, key, klen, &slot) < 0)
             return FCD_CACHE_DECLINED;
@@ -518,6 +530,8 @@ static fcd_cache_status_t mc_del(fcd_cache_t *c, const char *key, size_t klen)
     memcached_return_t rc;
     size_t slot;
 
+    if (!own(c, m))
+        return FCD_CACHE_DECLINED;
     for (int attempt = 0;; attempt++) {
         if (pick(c, m, key, klen, &slot) < 0)
             return FCD_CACHE_DECLINED;

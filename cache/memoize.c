@@ -108,6 +108,33 @@ static bool unhex64(const char *p, size_t n, uint64_t *v)
     return true;
 }
 
+/* base64url without padding of n bytes into out (NUL-terminated).  Not
+ * sodium_bin2base64: its constant-time loop costs a hit ~600 instructions
+ * a key, and digests in key names are no secret. */
+static void b64url(char *out, const unsigned char *in, size_t n)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t i = 0;
+
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        *out++ = tab[v >> 18];
+        *out++ = tab[(v >> 12) & 63];
+        *out++ = tab[(v >> 6) & 63];
+        *out++ = tab[v & 63];
+    }
+    if (n - i == 1) {
+        *out++ = tab[in[i] >> 2];
+        *out++ = tab[(in[i] & 3) << 4];
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)in[i] << 8 | in[i + 1];
+        *out++ = tab[v >> 10];
+        *out++ = tab[(v >> 4) & 63];
+        *out++ = tab[(v & 15) << 2];
+    }
+    *out = '\0';
+}
+
 /* Copy `s` into out keeping [A-Za-z0-9._-], other bytes as '_', at most
  * max bytes.  Cosmetic: uniqueness comes from the digest. */
 static size_t shown(char *out, const char *s, size_t max)
@@ -377,8 +404,7 @@ static size_t make_key(const char *app, const char *fn, const char *version, con
     key[n++] = ':';
     n += shown(key + n, version, FCD_MEMO_VERSION_SHOWN);
     key[n++] = ':';
-    sodium_bin2base64(key + n, FCD_MEMO_KEY_BUF - n, digest, sizeof digest,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    b64url(key + n, digest, sizeof digest);
     return n + strlen(key + n);
 }
 
@@ -412,8 +438,7 @@ static void gen_key(const char *app, const char *fn, char key[FCD_MEMO_KEY_BUF])
     n += shown(key + n, fn, FCD_MEMO_FN_SHOWN);
     memcpy(key + n, ":gen:", 5);
     n += 5;
-    sodium_bin2base64(key + n, FCD_MEMO_KEY_BUF - n, digest, sizeof digest,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    b64url(key + n, digest, sizeof digest);
 }
 
 static void chunk_key(const char *key, const unsigned char nonce[8], uint32_t i,
