@@ -441,6 +441,14 @@ static void gen_key(const char *app, const char *fn, char key[FCD_MEMO_KEY_BUF])
     b64url(key + n, digest, sizeof digest);
 }
 
+size_t fcd_memo_gen_key(const char *app, const char *fn, char key[FCD_MEMO_KEY_BUF])
+{
+    if (!app || !fn || sodium_init() < 0)
+        return 0;
+    gen_key(app, fn, key);
+    return strlen(key);
+}
+
 static void chunk_key(const char *key, const unsigned char nonce[8], uint32_t i,
                       char out[FCD_MEMO_KEY_BUF])
 {

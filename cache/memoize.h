@@ -160,6 +160,13 @@ fcd_cache_status_t fcd_memo_canonical_json(json_object *obj, char **out, size_t 
 size_t fcd_memo_key(const char *app, const char *fn, const char *version, const void *args,
                     size_t args_len, char key[FCD_MEMO_KEY_BUF]);
 
+/*
+ * The key holding function fn's generation (one per app and function, all
+ * versions), written into key (NUL-terminated); returns its length, or 0
+ * when app or fn is NULL.  Pure: for tests and tools.
+ */
+size_t fcd_memo_gen_key(const char *app, const char *fn, char key[FCD_MEMO_KEY_BUF]);
+
 /* ---- Shared with the session store's single-flight ---------------------- */
 
 /* Monotonic milliseconds. */
