@@ -8,6 +8,7 @@
  * default limit, and memoize never needs to chunk below it.
  *
  *   get     GET key
+ *   multi   MGET key...                       (a memoize hit: generation, entry)
  *   set     SET key value [PX ttl_ms]         (ttl 0: no expiry)
  *   add     SET key value NX [PX ttl_ms]      (the single-flight lock too)
  *   delete  DEL key
