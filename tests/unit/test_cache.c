@@ -655,6 +655,22 @@ static void test_memo_hostile(void)
     fcd_cache_close(c);
 }
 
+/* Two calls of fn("g"): the first computes (and stores), the second hits
+ * the same bytes. */
+static void computed_then_hit(fcd_cache_t *c, const char *fn, struct job *j)
+{
+    fcd_memo_result_t r;
+
+    fcd_memo_call(c, fn, "1", "g", 1, 60, compute_job, j, &r);
+    CU_ASSERT_EQUAL(r.source, FCD_MEMO_COMPUTED);
+    CU_ASSERT(same(&r, j->data, j->len));
+    fcd_memo_release(&r);
+    fcd_memo_call(c, fn, "1", "g", 1, 60, compute_job, j, &r);
+    CU_ASSERT_EQUAL(r.source, FCD_MEMO_HIT);
+    CU_ASSERT(same(&r, j->data, j->len));
+    fcd_memo_release(&r);
+}
+
 /* The entry carries the generation it was computed under: another
  * generation's value, another format's, or one whose generation key was
  * lost is a miss (recomputed, overwritten in place), never an error and
@@ -693,13 +709,7 @@ static void test_memo_generations(void)
      * not counted as an error, and overwritten by the new computation. */
     old[24] ^= 1;
     CU_ASSERT_EQUAL(fcd_cache_set(c, key, old, sizeof old, 60), FCD_CACHE_OK);
-    fcd_memo_call(c, fn, "1", "g", 1, 60, compute_job, &j, &r);
-    CU_ASSERT_EQUAL(r.source, FCD_MEMO_COMPUTED);
-    CU_ASSERT(same(&r, val, sizeof val));
-    fcd_memo_release(&r);
-    fcd_memo_call(c, fn, "1", "g", 1, 60, compute_job, &j, &r);
-    CU_ASSERT_EQUAL(r.source, FCD_MEMO_HIT);
-    fcd_memo_release(&r);
+    computed_then_hit(c, fn, &j);
     CU_ASSERT_EQUAL(j.calls, 2);
 
     /* Another format (an older fcdash): a miss, not an error. */
@@ -714,12 +724,7 @@ static void test_memo_generations(void)
 
     /* forget_all: the same key, now a miss, then a hit again. */
     CU_ASSERT_EQUAL(fcd_memo_forget_all(c, fn), FCD_CACHE_OK);
-    fcd_memo_call(c, fn, "1", "g", 1, 60, compute_job, &j, &r);
-    CU_ASSERT_EQUAL(r.source, FCD_MEMO_COMPUTED);
-    fcd_memo_release(&r);
-    fcd_memo_call(c, fn, "1", "g", 1, 60, compute_job, &j, &r);
-    CU_ASSERT_EQUAL(r.source, FCD_MEMO_HIT);
-    fcd_memo_release(&r);
+    computed_then_hit(c, fn, &j);
     CU_ASSERT_EQUAL(j.calls, 4);
 
     /* The generation key lost (evicted, its server gone): a new one is
@@ -728,12 +733,7 @@ static void test_memo_generations(void)
     CU_ASSERT_EQUAL(strncmp(gkey, "fcd:", 4), 0);
     CU_ASSERT(strstr(gkey, ":gen:") != NULL);
     CU_ASSERT_EQUAL(fcd_cache_delete(c, gkey), FCD_CACHE_OK);
-    fcd_memo_call(c, fn, "1", "g", 1, 60, compute_job, &j, &r);
-    CU_ASSERT_EQUAL(r.source, FCD_MEMO_COMPUTED);
-    fcd_memo_release(&r);
-    fcd_memo_call(c, fn, "1", "g", 1, 60, compute_job, &j, &r);
-    CU_ASSERT_EQUAL(r.source, FCD_MEMO_HIT);
-    fcd_memo_release(&r);
+    computed_then_hit(c, fn, &j);
     CU_ASSERT_EQUAL(j.calls, 5);
     fcd_cache_close(c);
 }
