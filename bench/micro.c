@@ -255,7 +255,9 @@ static int memoize(const char *server, size_t bytes)
     memcpy(host, server, (size_t)(colon - server));
     host[colon - server] = '\0';
     m.mc = memcached_create(NULL);
-    memcached_behavior_set(m.mc, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1);
+    /* The text protocol, as cache/memcached.c since it made a hit one
+     * multi-get (see there). */
+    memcached_behavior_set(m.mc, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 0);
     memcached_behavior_set(m.mc, MEMCACHED_BEHAVIOR_NO_BLOCK, 1);
     memcached_behavior_set(m.mc, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1);
     memcached_server_add(m.mc, host, (in_port_t)atoi(colon + 1));

@@ -467,6 +467,47 @@ fcd_cache_status_t fcd_cache_get(fcd_cache_t *c, const char *key, void **val, si
     return counted(c, c->ops->get(c, key, strlen(key), val, len));
 }
 
+void fcd_cache_drop_values(size_t n, void **vals, size_t *lens, bool *found)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(vals[i]);
+        vals[i] = NULL;
+        lens[i] = 0;
+        found[i] = false;
+    }
+}
+
+fcd_cache_status_t fcd_cache_get_multi(fcd_cache_t *c, size_t n, const char *const *keys,
+                                       void **vals, size_t *lens, bool *found)
+{
+    size_t klens[FCD_CACHE_MULTI_MAX];
+    fcd_cache_status_t st = FCD_CACHE_OK;
+
+    c->err[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        vals[i] = NULL, lens[i] = 0, found[i] = false;
+    if (n == 0 || n > FCD_CACHE_MULTI_MAX)
+        return counted(c, fcd_cache_fail(c, FCD_CACHE_ERROR,
+                                         "cache: a multi-get takes 1..%d keys, not %zu",
+                                         FCD_CACHE_MULTI_MAX, n));
+    for (size_t i = 0; i < n; i++) {
+        if (!fcd_cache_key_ok(keys[i]))
+            return bad_key(c, keys[i]);
+        klens[i] = strlen(keys[i]);
+    }
+    if (c->ops->get_multi)
+        return counted(c, c->ops->get_multi(c, n, keys, klens, vals, lens, found));
+    for (size_t i = 0; i < n && st == FCD_CACHE_OK; i++) {
+        st = c->ops->get(c, keys[i], klens[i], &vals[i], &lens[i]);
+        found[i] = st == FCD_CACHE_OK;
+        if (st == FCD_CACHE_MISS)
+            st = FCD_CACHE_OK;
+    }
+    if (st != FCD_CACHE_OK)
+        fcd_cache_drop_values(n, vals, lens, found);
+    return counted(c, st);
+}
+
 static fcd_cache_status_t store(fcd_cache_t *c, enum fcd_cache_store_mode mode, const char *key,
                                 const void *val, size_t len, unsigned ttl)
 {

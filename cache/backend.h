@@ -10,7 +10,7 @@
  *
  * The backend is chosen by one URL-like setting (FCD_CACHE_ENV):
  *
- *   memcached://h1:11211,h2:11212    libmemcached, binary protocol, ketama
+ *   memcached://h1:11211,h2:11212    libmemcached, text protocol, ketama
  *   file:///var/cache/app?threshold=200
  *   memory://                         this process only (tests, 1 worker)
  *   none://                           always a miss
@@ -54,6 +54,8 @@
 /* memcached reads a TTL above 30 days as an absolute Unix time; longer
  * TTLs are clamped to this so every backend agrees on what a TTL means. */
 #define FCD_CACHE_TTL_MAX (30u * 24 * 3600)
+/* Most keys one fcd_cache_get_multi() fetches. */
+#define FCD_CACHE_MULTI_MAX 32
 /* Room for one error message, terminator included. */
 #define FCD_CACHE_ERR_MAX 256
 /* Longest app name used in keys, shm names and directories; longer names
@@ -199,6 +201,20 @@ fcd_cache_status_t fcd_cache_claim_process(fcd_cache_t *c, char *err,
 fcd_cache_status_t fcd_cache_get(fcd_cache_t *c, const char *key, void **val,
                                  size_t *len);
 
+/*
+ * Fetch `n` keys (1..FCD_CACHE_MULTI_MAX) at once: one round trip on
+ * memcached (the keys' servers are asked in parallel) and on Redis (MGET),
+ * one get after another on the local backends.  On FCD_CACHE_OK, for each
+ * i, found[i] says whether keys[i] was there; if so vals[i] is a new
+ * malloc'd buffer of lens[i] bytes the caller releases with free() (NULL
+ * when lens[i] is 0), else vals[i] is NULL and lens[i] 0.  DECLINED / ERROR
+ * (any key's server failed, a bad key): every vals[i] is NULL, see
+ * fcd_cache_error().
+ */
+fcd_cache_status_t fcd_cache_get_multi(fcd_cache_t *c, size_t n,
+                                       const char *const *keys, void **vals,
+                                       size_t *lens, bool *found);
+
 /* Store `key` unconditionally, expiring after `ttl` seconds (0: never,
  * above FCD_CACHE_TTL_MAX: clamped).  A value over settings.item_max is
  * DECLINED without reaching the backend. */
@@ -261,6 +277,13 @@ typedef struct fcd_cache_ops {
                                fcd_cache_param_t *params, size_t nparams);
     fcd_cache_status_t (*get)(fcd_cache_t *c, const char *key, size_t klen,
                               void **val, size_t *len);
+    /* Optional: NULL means one get after another.  Called with 1..
+     * FCD_CACHE_MULTI_MAX checked keys and their lengths, vals[] NULL and
+     * lens[] 0 and found[] false; on failure it frees what it filled. */
+    fcd_cache_status_t (*get_multi)(fcd_cache_t *c, size_t n,
+                                    const char *const *keys,
+                                    const size_t *klens, void **vals,
+                                    size_t *lens, bool *found);
     fcd_cache_status_t (*store)(fcd_cache_t *c, enum fcd_cache_store_mode mode,
                                 const char *key, size_t klen, const void *val,
                                 size_t len, unsigned ttl);
@@ -290,6 +313,9 @@ extern const fcd_cache_ops_t fcd_cache_none_ops;
 /* Record the message of a DECLINED or ERROR outcome and return `st`. */
 fcd_cache_status_t fcd_cache_fail(fcd_cache_t *c, fcd_cache_status_t st,
                                   const char *fmt, ...) FCD_CACHE_PRINTF(3, 4);
+
+/* Free what a failed get_multi filled, and mark every key not found. */
+void fcd_cache_drop_values(size_t n, void **vals, size_t *lens, bool *found);
 
 /* Parse a param as an unsigned number in [lo, hi]; ERROR (with a message
  * in c) when it is not one. */

@@ -2,24 +2,41 @@
  * cache/memoize.c - memoized calls over any backend: keys, the value
  * format, chunking, single-flight and fail-open.
  *
- * Value format (all integers little-endian):
+ * Value format 2 (all integers little-endian):
  *     0  "FCDM"                    8  raw length (u64, after decompression)
- *     4  format (1)                16 stored length (u64, bytes after header)
- *     5  flags: 1 lz4, 2 manifest  24 BLAKE2b-128 of the stored bytes
- *     6  zero (u16)                40 stored bytes
+ *     4  format (2)                16 stored length (u64, bytes after header)
+ *     5  flags: 1 lz4, 2 manifest  24 generation computed under (u64)
+ *     6  zero (u16)                32 XXH3-128 of the stored bytes
+ *                                  48 stored bytes
  * A value whose header and stored bytes exceed the backend's item limit is
  * stored as chunks of item_max bytes under keys <key>:c<nonce>:<i>, then a
  * manifest under <key> (flag 2) whose stored bytes are:
  *     0 nonce (8 random bytes)     16 chunk size (u64)
  *     8 chunk count (u32)          24 body length (u64)
- *    12 zero (u32)                 32 BLAKE2b-128 of the body
+ *    12 zero (u32)                 32 XXH3-128 of the body
  * Chunks are written before their manifest, and a fresh nonce per write
  * means a reader holding an old manifest reads the old chunks or misses,
  * never a mix.  Any missing chunk, length or checksum mismatch is a miss
- * (a corrupt entry is also deleted and counted as an error).
+ * (a corrupt entry is also deleted and counted as an error).  A value of
+ * another format (an older or newer fcdash) is a miss, left to be
+ * overwritten.  The checksum guards against corrupt and garbage values,
+ * not forgeries: whoever can write to the backend can write a valid entry
+ * anyway, so a fast non-cryptographic hash is the right tool (BLAKE2b-128
+ * was 81% of a 32 KB hit's instructions under callgrind).
  *
- * Hit path: one get for the generation, one for the entry; the entry's
- * buffer is the result (no copy) unless it was compressed or chunked.
+ * Generations: the entry key does not contain fn's generation; the
+ * entry's header does.  A value is a hit only when its generation is fn's
+ * current one, so forget_all (a new generation) makes every older entry a
+ * miss, and the next store overwrites it in place.
+ *
+ * Hit path: ONE multi-get of {fn's generation key, the entry key} (one
+ * round trip; on memcached the two keys' servers are asked in parallel),
+ * a hit when both are there and the generations agree; then XXH3 over the
+ * stored bytes.  The entry's buffer is the result (no copy) unless it was
+ * compressed or chunked; chunks are fetched FCD_MEMO_CHUNK_BATCH per
+ * multi-get.  A missing generation key is created (add, so concurrent
+ * workers agree) and the call is a miss.  Nothing about the generation is
+ * kept in the process between calls: workers are stateless.
  *
  * Single-flight: a miss takes the key's lock (fcd_cache_lock: add with a
  * TTL, or flock for files), looks once more (the holder before us may have
@@ -40,6 +57,7 @@
 
 #include <lz4.h>
 #include <sodium.h>
+#include <xxhash.h>
 
 #include "cache/memoize.h"
 #include "cache/bytes.h"
@@ -57,7 +75,10 @@ _Static_assert(FCD_MEMO_KEY_LEN_MAX <= FCD_CACHE_KEY_MAX, "memoize keys must fit
 
 static void checksum(unsigned char out[CKSUM_LEN], const void *p, size_t n)
 {
-    crypto_generichash(out, CKSUM_LEN, p, n, NULL, 0);
+    XXH128_hash_t h = XXH3_128bits(p, n);
+
+    fcd_put_u64(out, h.low64);
+    fcd_put_u64(out + 8, h.high64);
 }
 
 static void hex64(uint64_t v, char out[17])
@@ -85,6 +106,33 @@ static bool unhex64(const char *p, size_t n, uint64_t *v)
         *v = *v << 4 | (unsigned)d;
     }
     return true;
+}
+
+/* base64url without padding of n bytes into out (NUL-terminated).  Not
+ * sodium_bin2base64: its constant-time loop costs a hit ~600 instructions
+ * a key, and digests in key names are no secret. */
+static void b64url(char *out, const unsigned char *in, size_t n)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t i = 0;
+
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        *out++ = tab[v >> 18];
+        *out++ = tab[(v >> 12) & 63];
+        *out++ = tab[(v >> 6) & 63];
+        *out++ = tab[v & 63];
+    }
+    if (n - i == 1) {
+        *out++ = tab[in[i] >> 2];
+        *out++ = tab[(in[i] & 3) << 4];
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)in[i] << 8 | in[i + 1];
+        *out++ = tab[v >> 10];
+        *out++ = tab[(v >> 4) & 63];
+        *out++ = tab[(v & 15) << 2];
+    }
+    *out = '\0';
 }
 
 /* Copy `s` into out keeping [A-Za-z0-9._-], other bytes as '_', at most
@@ -321,22 +369,21 @@ struct args {
 };
 
 /* The entry key; 0 on failure (NULL names, or JSON too deep / no memory). */
-static size_t make_key(const char *app, const char *fn, const char *version, uint64_t gen,
-                       const struct args *a, char key[FCD_MEMO_KEY_BUF])
+static size_t make_key(const char *app, const char *fn, const char *version, const struct args *a,
+                       char key[FCD_MEMO_KEY_BUF])
 {
     crypto_generichash_state h;
-    unsigned char digest[DIGEST_LEN], g[8];
+    unsigned char digest[DIGEST_LEN];
     size_t n = 0;
 
     if (!app || !fn)
         return 0;
     crypto_generichash_init(&h, NULL, 0, DIGEST_LEN);
-    crypto_generichash_update(&h, (const unsigned char *)"fcdash-memo-1", 14);
+    /* "-2": since format 2 the generation is in the value, not the key. */
+    crypto_generichash_update(&h, (const unsigned char *)"fcdash-memo-2", 14);
     hash_str(&h, app);
     hash_str(&h, fn);
     hash_str(&h, version);
-    fcd_put_u64(g, gen);
-    crypto_generichash_update(&h, g, sizeof g);
     if (a->is_json) {
         struct sink s = {.h = &h};
         crypto_generichash_update(&h, (const unsigned char *)"j", 1);
@@ -357,19 +404,18 @@ static size_t make_key(const char *app, const char *fn, const char *version, uin
     key[n++] = ':';
     n += shown(key + n, version, FCD_MEMO_VERSION_SHOWN);
     key[n++] = ':';
-    sodium_bin2base64(key + n, FCD_MEMO_KEY_BUF - n, digest, sizeof digest,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    b64url(key + n, digest, sizeof digest);
     return n + strlen(key + n);
 }
 
-size_t fcd_memo_key(const char *app, const char *fn, const char *version, uint64_t gen,
-                    const void *args, size_t args_len, char key[FCD_MEMO_KEY_BUF])
+size_t fcd_memo_key(const char *app, const char *fn, const char *version, const void *args,
+                    size_t args_len, char key[FCD_MEMO_KEY_BUF])
 {
     struct args a = {.bytes = args, .len = args_len};
 
     if (sodium_init() < 0)
         return 0;
-    return make_key(app, fn, version, gen, &a, key);
+    return make_key(app, fn, version, &a, key);
 }
 
 /* The key holding fn's generation: no version in it (forget_all spans
@@ -392,8 +438,15 @@ static void gen_key(const char *app, const char *fn, char key[FCD_MEMO_KEY_BUF])
     n += shown(key + n, fn, FCD_MEMO_FN_SHOWN);
     memcpy(key + n, ":gen:", 5);
     n += 5;
-    sodium_bin2base64(key + n, FCD_MEMO_KEY_BUF - n, digest, sizeof digest,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    b64url(key + n, digest, sizeof digest);
+}
+
+size_t fcd_memo_gen_key(const char *app, const char *fn, char key[FCD_MEMO_KEY_BUF])
+{
+    if (!app || !fn || sodium_init() < 0)
+        return 0;
+    gen_key(app, fn, key);
+    return strlen(key);
 }
 
 static void chunk_key(const char *key, const unsigned char nonce[8], uint32_t i,
@@ -402,7 +455,10 @@ static void chunk_key(const char *key, const unsigned char nonce[8], uint32_t i,
     char hex[17];
 
     sodium_bin2hex(hex, sizeof hex, nonce, 8);
-    snprintf(out, FCD_MEMO_KEY_BUF, "%s:c%s:%u", key, hex, (unsigned)i);
+    /* Always fits (FCD_MEMO_KEY_LEN_MAX counts the suffix); were it cut,
+     * the key would be refused, never another call's. */
+    if (snprintf(out, FCD_MEMO_KEY_BUF, "%s:c%s:%u", key, hex, (unsigned)i) >= FCD_MEMO_KEY_BUF)
+        out[0] = '\0';
 }
 
 static uint64_t random_gen(void)
@@ -415,44 +471,47 @@ static uint64_t random_gen(void)
     return g;
 }
 
-/* fn's current generation, creating one if there is none. */
-static fcd_cache_status_t get_gen(fcd_cache_t *c, const char *fn, uint64_t *gen)
+/*
+ * fn's generation key was absent, or unreadable (`replace`): give fn a new
+ * generation, which no stored entry carries.  Absent: add, so that of
+ * several processes doing this at once one wins and the others read its
+ * generation.  No expiry: the generation must outlive every entry it
+ * guards.
+ */
+static fcd_cache_status_t new_gen(fcd_cache_t *c, const char *key, bool replace, uint64_t *gen)
 {
-    char key[FCD_MEMO_KEY_BUF], hex[17];
+    char hex[17];
     fcd_cache_status_t st;
     void *val;
     size_t len;
 
-    gen_key(c->app, fn, key);
     for (int round = 0; round < 2; round++) {
+        *gen = random_gen();
+        hex64(*gen, hex);
+        if (replace)
+            return fcd_cache_set(c, key, hex, 16, 0);
+        st = fcd_cache_add(c, key, hex, 16, 0);
+        if (st != FCD_CACHE_MISS)
+            return st;
+        /* Another process added one first: read it. */
         st = fcd_cache_get(c, key, &val, &len);
         if (st == FCD_CACHE_OK) {
             bool ok = unhex64(val, len, gen);
             free(val);
             if (ok)
                 return FCD_CACHE_OK;
-            /* Unreadable: replace it, which invalidates fn (safe). */
-            *gen = random_gen();
-            hex64(*gen, hex);
-            return fcd_cache_set(c, key, hex, 16, 0);
+            replace = true;
+        } else if (st != FCD_CACHE_MISS) {
+            return st;
         }
-        if (st != FCD_CACHE_MISS)
-            return st;
-        /* No expiry: the generation must outlive every entry it guards. */
-        *gen = random_gen();
-        hex64(*gen, hex);
-        st = fcd_cache_add(c, key, hex, 16, 0);
-        if (st != FCD_CACHE_MISS)
-            return st;
-        /* Another process added one first: read it. */
     }
     return fcd_cache_fail(c, FCD_CACHE_DECLINED, "memoize: generation key %s keeps vanishing", key);
 }
 
 /* ---- values -------------------------------------------------------------- */
 
-static void put_header(unsigned char *h, unsigned flags, uint64_t raw, const unsigned char *stored,
-                       size_t slen)
+static void put_header(unsigned char *h, unsigned flags, uint64_t raw, uint64_t gen,
+                       const unsigned char *stored, size_t slen)
 {
     memcpy(h, "FCDM", 4);
     h[4] = FCD_MEMO_FORMAT;
@@ -460,38 +519,95 @@ static void put_header(unsigned char *h, unsigned flags, uint64_t raw, const uns
     h[6] = h[7] = 0;
     fcd_put_u64(h + 8, raw);
     fcd_put_u64(h + 16, slen);
-    checksum(h + 24, stored, slen);
+    fcd_put_u64(h + 24, gen);
+    checksum(h + 32, stored, slen);
 }
 
-/* Outcome of load() besides the cache statuses: a corrupt entry. */
+/* Outcomes of decode() besides the cache statuses: a corrupt entry, and
+ * one computed under another generation (before a forget_all). */
 #define LOAD_CORRUPT 100
+#define LOAD_STALE 101
+
+/* Fetch a manifest's chunks, FCD_MEMO_CHUNK_BATCH at a time, into `all`
+ * (total bytes).  FCD_CACHE_OK, FCD_CACHE_MISS (one is missing or of the
+ * wrong length: all or nothing), or the backend's DECLINED/ERROR. */
+static fcd_cache_status_t read_chunks(fcd_cache_t *c, const char *key, const unsigned char *m,
+                                      uint32_t nchunks, uint64_t csize, uint64_t total,
+                                      unsigned char *all)
+{
+    char ck[FCD_MEMO_CHUNK_BATCH][FCD_MEMO_KEY_BUF];
+    const char *keys[FCD_MEMO_CHUNK_BATCH];
+    void *cv[FCD_MEMO_CHUNK_BATCH];
+    size_t clen[FCD_MEMO_CHUNK_BATCH];
+    bool found[FCD_MEMO_CHUNK_BATCH];
+
+    for (uint32_t first = 0; first < nchunks; first += FCD_MEMO_CHUNK_BATCH) {
+        size_t n = nchunks - first < FCD_MEMO_CHUNK_BATCH ? nchunks - first : FCD_MEMO_CHUNK_BATCH;
+        fcd_cache_status_t st;
+        bool whole = true;
+
+        for (size_t j = 0; j < n; j++) {
+            chunk_key(key, m, first + (uint32_t)j, ck[j]);
+            keys[j] = ck[j];
+        }
+        st = fcd_cache_get_multi(c, n, keys, cv, clen, found);
+        if (st != FCD_CACHE_OK)
+            return st;
+        for (size_t j = 0; j < n; j++) {
+            /* total is bounded by value_max (< 2^33): no overflow. */
+            uint64_t off = (first + j) * csize;
+            uint64_t want = total - off < csize ? total - off : csize;
+            if (whole && found[j] && clen[j] == want)
+                memcpy(all + off, cv[j], (size_t)want);
+            else
+                whole = false;
+            free(cv[j]);
+        }
+        if (!whole)
+            return FCD_CACHE_MISS;
+    }
+    return FCD_CACHE_OK;
+}
 
 /*
- * Read and decode `key` into res (data, len, mem).  Returns FCD_CACHE_OK,
- * FCD_CACHE_MISS, LOAD_CORRUPT, or the backend's DECLINED/ERROR.
+ * Decode the value `v` (vlen bytes, taken over) read under `key` into res
+ * (data, len, mem), if it was computed under generation `gen`.  Returns
+ * FCD_CACHE_OK, FCD_CACHE_MISS (of another format, or over value_max, or a
+ * chunk missing), LOAD_STALE, LOAD_CORRUPT, or the backend's
+ * DECLINED/ERROR.
  */
-static int load(fcd_cache_t *c, const char *key, fcd_memo_result_t *res)
+static int decode(fcd_cache_t *c, const char *key, unsigned char *v, size_t vlen, uint64_t gen,
+                  fcd_memo_result_t *res)
 {
     const fcd_cache_settings_t *set = &c->settings;
-    unsigned char *v, *body, sum[CKSUM_LEN];
-    size_t vlen, blen;
+    unsigned char *body, sum[CKSUM_LEN];
+    size_t blen;
     uint64_t raw, slen;
     unsigned flags;
-    void *vp;
-    int st = fcd_cache_get(c, key, &vp, &vlen);
+    int st;
 
-    if (st != FCD_CACHE_OK)
-        return st;
-    v = vp;
-    if (vlen < FCD_MEMO_HDR || memcmp(v, "FCDM", 4) != 0 || v[4] != FCD_MEMO_FORMAT)
+    if (vlen < 5 || memcmp(v, "FCDM", 4) != 0)
+        goto corrupt;
+    if (v[4] != FCD_MEMO_FORMAT) {
+        /* Another version's format (a rolling upgrade): not ours to read,
+         * nor to delete; our store replaces it. */
+        free(v);
+        return FCD_CACHE_MISS;
+    }
+    if (vlen < FCD_MEMO_HDR)
         goto corrupt;
     flags = v[5];
     raw = fcd_get_u64(v + 8);
     slen = fcd_get_u64(v + 16);
     if ((flags & ~(FLAG_LZ4 | FLAG_MANIFEST)) || slen != vlen - FCD_MEMO_HDR)
         goto corrupt;
+    if (fcd_get_u64(v + 24) != gen) {
+        /* Before checksumming: a stale value is left to be overwritten. */
+        free(v);
+        return LOAD_STALE;
+    }
     checksum(sum, v + FCD_MEMO_HDR, vlen - FCD_MEMO_HDR);
-    if (sodium_memcmp(sum, v + 24, CKSUM_LEN) != 0)
+    if (memcmp(sum, v + 32, CKSUM_LEN) != 0)
         goto corrupt;
     if (raw > set->value_max) {
         /* Written by a worker with a larger bound: not ours to read. */
@@ -526,28 +642,15 @@ static int load(fcd_cache_t *c, const char *key, fcd_memo_result_t *res)
             return fcd_cache_fail(c, FCD_CACHE_ERROR, "memoize: out of memory for %llu bytes",
                                   (unsigned long long)total);
         }
-        for (uint32_t i = 0; i < nchunks; i++) {
-            char ck[FCD_MEMO_KEY_BUF];
-            size_t off = (size_t)(i * csize), clen;
-            size_t want = (size_t)(total - off < csize ? total - off : csize);
-            void *cv;
-            chunk_key(key, m, i, ck);
-            st = fcd_cache_get(c, ck, &cv, &clen);
-            if (st == FCD_CACHE_OK && clen != want) {
-                free(cv);
-                st = FCD_CACHE_MISS;
-            }
-            if (st != FCD_CACHE_OK) {
-                /* All or nothing: a chunk evicted or expired is a miss. */
-                free(all);
-                free(v);
-                return st;
-            }
-            memcpy(all + off, cv, want);
-            free(cv);
+        st = read_chunks(c, key, m, nchunks, csize, total, all);
+        if (st != FCD_CACHE_OK) {
+            /* All or nothing: a chunk evicted or expired is a miss. */
+            free(all);
+            free(v);
+            return st;
         }
         checksum(sum, all, (size_t)total);
-        if (sodium_memcmp(sum, m + 32, CKSUM_LEN) != 0) {
+        if (memcmp(sum, m + 32, CKSUM_LEN) != 0) {
             free(all);
             goto corrupt;
         }
@@ -591,19 +694,20 @@ corrupt:
 }
 
 /* Outcome of store_value() besides the cache statuses: too large. */
-#define STORE_TOO_LARGE 101
+#define STORE_TOO_LARGE 102
 
 static fcd_cache_status_t put_item(fcd_cache_t *c, const char *key, unsigned flags, uint64_t raw,
-                                   unsigned char *buf, size_t slen, unsigned ttl)
+                                   uint64_t gen, unsigned char *buf, size_t slen, unsigned ttl)
 {
-    put_header(buf, flags, raw, buf + FCD_MEMO_HDR, slen);
+    put_header(buf, flags, raw, gen, buf + FCD_MEMO_HDR, slen);
     return fcd_cache_set(c, key, buf, FCD_MEMO_HDR + slen, ttl);
 }
 
-/* Encode and store a value (see top of file).  Returns FCD_CACHE_OK,
- * STORE_TOO_LARGE, or the backend's DECLINED/ERROR. */
-static int store_value(fcd_cache_t *c, const char *key, const void *data, size_t len,
-                       unsigned ttl)
+/* Encode and store a value computed under generation `gen` (see top of
+ * file).  Returns FCD_CACHE_OK, STORE_TOO_LARGE, or the backend's
+ * DECLINED/ERROR. */
+static int store_value(fcd_cache_t *c, const char *key, uint64_t gen, const void *data,
+                       size_t len, unsigned ttl)
 {
     const fcd_cache_settings_t *set = &c->settings;
     const unsigned char *body = data;
@@ -643,7 +747,7 @@ static int store_value(fcd_cache_t *c, const char *key, const void *data, size_t
             if (blen)
                 memcpy(buf + FCD_MEMO_HDR, body, blen);
         }
-        st = put_item(c, key, flags, len, buf, blen, ttl);
+        st = put_item(c, key, flags, len, gen, buf, blen, ttl);
     } else {
         unsigned char man[FCD_MEMO_HDR + MANIFEST_LEN];
         size_t csize = set->item_max;
@@ -668,7 +772,7 @@ static int store_value(fcd_cache_t *c, const char *key, const void *data, size_t
             st = fcd_cache_set(c, ck, body + off, blen - off < csize ? blen - off : csize, cttl);
         }
         if (st == FCD_CACHE_OK) {
-            st = put_item(c, key, flags | FLAG_MANIFEST, len, man, MANIFEST_LEN, ttl);
+            st = put_item(c, key, flags | FLAG_MANIFEST, len, gen, man, MANIFEST_LEN, ttl);
             if (st == FCD_CACHE_OK)
                 fcd_cache_stats_add(c->stats, FCD_CACHE_C_CHUNKED, 1);
         }
@@ -717,13 +821,23 @@ void fcd_memo_sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
+/* One memoized call on its way. */
+struct job {
+    const char *fn;
+    char key[FCD_MEMO_KEY_BUF];  /* the entry */
+    char gkey[FCD_MEMO_KEY_BUF]; /* fn's generation */
+    uint64_t gen;                /* fn's generation, as last read */
+    unsigned ttl;
+    fcd_memo_compute_fn fnp;
+    void *ctx;
+};
+
 /*
  * Run the compute function into res.  `store`: also store the result under
- * `key`.  `degraded`: the message already in res (the cache's fault) makes
- * the outcome DECLINED whatever happens here.
+ * the job's key and generation.  `degraded`: the message already in res
+ * (the cache's fault) makes the outcome DECLINED whatever happens here.
  */
-static fcd_cache_status_t compute(fcd_cache_t *c, const char *fn, const char *key, unsigned ttl,
-                                  fcd_memo_compute_fn fnp, void *ctx, bool store, bool degraded,
+static fcd_cache_status_t compute(fcd_cache_t *c, const struct job *j, bool store, bool degraded,
                                   fcd_memo_result_t *res)
 {
     char err[FCD_CACHE_ERR_MAX] = "";
@@ -734,14 +848,14 @@ static fcd_cache_status_t compute(fcd_cache_t *c, const char *fn, const char *ke
 
     fcd_cache_stats_add(c->stats, FCD_CACHE_C_MISSES, 1);
     fcd_cache_stats_add(c->stats, FCD_CACHE_C_COMPUTES, 1);
-    st = fnp(ctx, &out, &len, err, sizeof err);
+    st = j->fnp(j->ctx, &out, &len, err, sizeof err);
     if (st != FCD_CACHE_OK && st != FCD_CACHE_DECLINED) {
         free(out);
-        fcd_memo_set_msg(res, "%s: %s", fn, err[0] ? err : "compute function failed");
+        fcd_memo_set_msg(res, "%s: %s", j->fn, err[0] ? err : "compute function failed");
         return FCD_CACHE_ERROR;
     }
     if (len > 0 && !out) {
-        fcd_memo_set_msg(res, "%s: compute function returned %zu bytes at NULL", fn, len);
+        fcd_memo_set_msg(res, "%s: compute function returned %zu bytes at NULL", j->fn, len);
         return FCD_CACHE_ERROR;
     }
     res->mem = out;
@@ -751,7 +865,7 @@ static fcd_cache_status_t compute(fcd_cache_t *c, const char *fn, const char *ke
     if (st == FCD_CACHE_DECLINED || !store)
         return degraded ? FCD_CACHE_DECLINED : FCD_CACHE_OK;
 
-    sst = store_value(c, key, out, len, ttl);
+    sst = store_value(c, j->key, j->gen, out, len, j->ttl);
     if (sst == FCD_CACHE_OK) {
         res->source = FCD_MEMO_COMPUTED;
         return degraded ? FCD_CACHE_DECLINED : FCD_CACHE_OK;
@@ -761,20 +875,19 @@ static fcd_cache_status_t compute(fcd_cache_t *c, const char *fn, const char *ke
         fcd_memo_set_msg(res,
                 "memoize %s: result of %zu bytes is over the cacheable maximum (value_max %zu "
                 "bytes, %u chunks); returned uncached",
-                fn, len, c->settings.value_max, FCD_MEMO_CHUNKS_MAX);
+                j->fn, len, c->settings.value_max, FCD_MEMO_CHUNKS_MAX);
         return FCD_CACHE_DECLINED;
     }
     if (!degraded)
-        fcd_memo_set_msg(res, "memoize %s: result not stored: %s", fn, fcd_memo_why(c));
+        fcd_memo_set_msg(res, "memoize %s: result not stored: %s", j->fn, fcd_memo_why(c));
     return FCD_CACHE_DECLINED;
 }
 
 /* The cache failed before a value was found: compute here, don't store. */
-static fcd_cache_status_t fail_open(fcd_cache_t *c, const char *fn, fcd_memo_compute_fn fnp,
-                                    void *ctx, fcd_memo_result_t *res)
+static fcd_cache_status_t fail_open(fcd_cache_t *c, const struct job *j, fcd_memo_result_t *res)
 {
-    fcd_memo_set_msg(res, "memoize %s: computed without the cache: %s", fn, fcd_memo_why(c));
-    return compute(c, fn, NULL, 0, fnp, ctx, false, true, res);
+    fcd_memo_set_msg(res, "memoize %s: computed without the cache: %s", j->fn, fcd_memo_why(c));
+    return compute(c, j, false, true, res);
 }
 
 /* Found: count it and say where it came from. */
@@ -785,26 +898,52 @@ static fcd_cache_status_t found(fcd_cache_t *c, fcd_memo_source_t source, fcd_me
     return FCD_CACHE_OK;
 }
 
-/* load(), with a corrupt entry deleted and counted, then seen as a miss. */
-static int lookup(fcd_cache_t *c, const char *key, fcd_memo_result_t *res)
+/*
+ * One look, one round trip: fn's generation and the entry in one
+ * multi-get (see "Hit path" at the top).  Sets j->gen, making a generation
+ * when there is none.  FCD_CACHE_OK with the value in res; FCD_CACHE_MISS
+ * when absent, stale or corrupt (a corrupt entry is deleted and counted);
+ * or the backend's DECLINED/ERROR.
+ */
+static int lookup(fcd_cache_t *c, struct job *j, fcd_memo_result_t *res)
 {
-    int st = load(c, key, res);
+    const char *keys[2] = {j->gkey, j->key};
+    void *vals[2];
+    size_t lens[2];
+    bool have[2];
+    int st = fcd_cache_get_multi(c, 2, keys, vals, lens, have);
 
+    if (st != FCD_CACHE_OK)
+        return st;
+    if (!have[0] || !unhex64(vals[0], lens[0], &j->gen)) {
+        /* Unreadable: replaced, which invalidates fn (safe). */
+        st = new_gen(c, j->gkey, have[0], &j->gen);
+        if (st != FCD_CACHE_OK) {
+            free(vals[0]);
+            free(vals[1]);
+            return st;
+        }
+    }
+    free(vals[0]);
+    if (!have[1])
+        return FCD_CACHE_MISS;
+    st = decode(c, j->key, vals[1], lens[1], j->gen, res);
+    if (st == LOAD_STALE)
+        return FCD_CACHE_MISS;
     if (st == LOAD_CORRUPT) {
         fcd_cache_stats_add(c->stats, FCD_CACHE_C_ERRORS, 1);
-        fcd_cache_delete(c, key);
-        st = FCD_CACHE_MISS;
+        fcd_cache_delete(c, j->key);
+        return FCD_CACHE_MISS;
     }
     return st;
 }
 
 /* We hold the lock: look once more, else compute and store; unlock. */
-static fcd_cache_status_t locked(fcd_cache_t *c, const char *fn, const char *key, unsigned ttl,
-                                 fcd_memo_compute_fn fnp, void *ctx, fcd_cache_lock_t *lk,
+static fcd_cache_status_t locked(fcd_cache_t *c, struct job *j, fcd_cache_lock_t *lk,
                                  fcd_memo_source_t if_found, fcd_memo_result_t *res)
 {
     fcd_cache_status_t st;
-    int ls = lookup(c, key, res);
+    int ls = lookup(c, j, res);
 
     if (ls == FCD_CACHE_OK) {
         fcd_cache_unlock(c, lk);
@@ -812,11 +951,12 @@ static fcd_cache_status_t locked(fcd_cache_t *c, const char *fn, const char *key
     }
     if (ls != FCD_CACHE_MISS) {
         /* Keep the backend's message before unlock overwrites it. */
-        fcd_memo_set_msg(res, "memoize %s: computed without the cache: %s", fn, fcd_memo_why(c));
+        fcd_memo_set_msg(res, "memoize %s: computed without the cache: %s", j->fn,
+                         fcd_memo_why(c));
         fcd_cache_unlock(c, lk);
-        return compute(c, fn, NULL, 0, fnp, ctx, false, true, res);
+        return compute(c, j, false, true, res);
     }
-    st = compute(c, fn, key, ttl, fnp, ctx, true, false, res);
+    st = compute(c, j, true, false, res);
     fcd_cache_unlock(c, lk);
     return st;
 }
@@ -825,11 +965,12 @@ static fcd_cache_status_t call(fcd_cache_t *c, const char *fn, const char *versi
                                const struct args *a, unsigned ttl, fcd_memo_compute_fn fnp,
                                void *ctx, fcd_memo_result_t *res)
 {
-    char key[FCD_MEMO_KEY_BUF], lkey[FCD_MEMO_KEY_BUF];
+    struct job j = {.fn = fn, .ttl = ttl, .fnp = fnp, .ctx = ctx};
+    char lkey[FCD_MEMO_KEY_BUF];
     fcd_cache_lock_t lk = {0};
-    uint64_t gen;
     int64_t deadline;
     unsigned delay = FCD_MEMO_BACKOFF_MIN_MS;
+    size_t klen;
     int st;
 
     memset(res, 0, sizeof *res);
@@ -838,28 +979,27 @@ static fcd_cache_status_t call(fcd_cache_t *c, const char *fn, const char *versi
         return FCD_CACHE_ERROR;
     }
     if (c->ops->stores_nothing)
-        return compute(c, fn, NULL, 0, fnp, ctx, false, false, res);
+        return compute(c, &j, false, false, res);
 
-    if (get_gen(c, fn, &gen) != FCD_CACHE_OK)
-        return fail_open(c, fn, fnp, ctx, res);
-    if (make_key(c->app, fn, version, gen, a, key) == 0) {
+    if ((klen = make_key(c->app, fn, version, a, j.key)) == 0) {
         fcd_memo_set_msg(res, "memoize %s: arguments nest deeper than %d levels, or out of memory", fn,
                 FCD_MEMO_JSON_DEPTH_MAX);
         return FCD_CACHE_ERROR;
     }
-    st = lookup(c, key, res);
+    gen_key(c->app, fn, j.gkey);
+    st = lookup(c, &j, res);
     if (st == FCD_CACHE_OK)
         return found(c, FCD_MEMO_HIT, res);
     if (st != FCD_CACHE_MISS)
-        return fail_open(c, fn, fnp, ctx, res);
+        return fail_open(c, &j, res);
 
-    memcpy(lkey, key, strlen(key));
-    memcpy(lkey + strlen(key), ":lock", 6);
+    memcpy(lkey, j.key, klen);
+    memcpy(lkey + klen, ":lock", 6);
     st = fcd_cache_lock(c, lkey, c->settings.lock_ttl, &lk);
     if (st == FCD_CACHE_OK)
-        return locked(c, fn, key, ttl, fnp, ctx, &lk, FCD_MEMO_HIT, res);
+        return locked(c, &j, &lk, FCD_MEMO_HIT, res);
     if (st != FCD_CACHE_MISS)
-        return fail_open(c, fn, fnp, ctx, res);
+        return fail_open(c, &j, res);
 
     /* Another process computes: wait for its value, bounded. */
     fcd_cache_stats_add(c->stats, FCD_CACHE_C_LOCK_WAITS, 1);
@@ -871,23 +1011,23 @@ static fcd_cache_status_t call(fcd_cache_t *c, const char *fn, const char *versi
             break;
         fcd_memo_sleep_ms(fcd_memo_next_nap(&delay, FCD_MEMO_BACKOFF_MAX_MS, left));
 
-        st = lookup(c, key, res);
+        st = lookup(c, &j, res);
         if (st == FCD_CACHE_OK)
             return found(c, FCD_MEMO_WAITED, res);
         if (st != FCD_CACHE_MISS)
-            return fail_open(c, fn, fnp, ctx, res);
+            return fail_open(c, &j, res);
         /* The holder finished without storing (too large, failed) or died
          * and its lock expired: take over. */
         st = fcd_cache_lock(c, lkey, c->settings.lock_ttl, &lk);
         if (st == FCD_CACHE_OK)
-            return locked(c, fn, key, ttl, fnp, ctx, &lk, FCD_MEMO_WAITED, res);
+            return locked(c, &j, &lk, FCD_MEMO_WAITED, res);
         if (st != FCD_CACHE_MISS)
-            return fail_open(c, fn, fnp, ctx, res);
+            return fail_open(c, &j, res);
     }
     fcd_memo_set_msg(res, "memoize %s: waited %u ms for another process computing the same call; computed "
                  "here",
             fn, c->settings.wait_ms);
-    return compute(c, fn, key, ttl, fnp, ctx, true, true, res);
+    return compute(c, &j, true, true, res);
 }
 
 fcd_cache_status_t fcd_memo_call(fcd_cache_t *c, const char *fn, const char *version,
@@ -928,19 +1068,16 @@ static fcd_cache_status_t forget(fcd_cache_t *c, const char *fn, const char *ver
                                  const struct args *a)
 {
     char key[FCD_MEMO_KEY_BUF];
-    uint64_t gen;
-    fcd_cache_status_t st;
 
     c->err[0] = '\0';
     if (!fn)
         return fcd_cache_fail(c, FCD_CACHE_ERROR, "memoize: no function name");
     if (c->ops->stores_nothing)
         return FCD_CACHE_MISS;
-    if ((st = get_gen(c, fn, &gen)) != FCD_CACHE_OK)
-        return st;
-    if (make_key(c->app, fn, version, gen, a, key) == 0)
+    if (make_key(c->app, fn, version, a, key) == 0)
         return fcd_cache_fail(c, FCD_CACHE_ERROR, "memoize %s: arguments too deep", fn);
-    /* Deleting the manifest is enough: its chunks are unreachable and
+    /* The entry's key does not depend on the generation: one delete.
+     * Deleting the manifest is enough: its chunks are unreachable and
      * expire with their TTL. */
     return fcd_cache_delete(c, key);
 }

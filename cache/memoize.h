@@ -18,16 +18,17 @@
  * Keys: fcd:<app>:<function>:<version>:<digest>, where the readable parts
  * are the names with anything outside [A-Za-z0-9._-] replaced and cut short,
  * and the digest is BLAKE2b-256 (base64url) over the full app, function
- * and version names, the function's current generation and the canonical
- * arguments.  So a key is at most FCD_MEMO_KEY_LEN_MAX (< 250) printable
+ * and version names and the canonical arguments.  So a key is at most FCD_MEMO_KEY_LEN_MAX (< 250) printable
  * bytes whatever the input, and no input can address another call's entry.
  *
  * Invalidation: fcd_memo_forget() drops one call's entry;
  * fcd_memo_forget_all() gives the function a new random generation under
- * its own key, stored without expiry, so every older entry becomes
- * unreachable and expires on its own.  Were the generation key lost
- * (evicted), the next call draws a new random one: old entries are never
- * resurrected.
+ * its own key, stored without expiry.  Every entry carries the generation
+ * it was computed under and is a hit only under that one, so every older
+ * entry becomes a miss (and is overwritten, or expires).  Were the
+ * generation key lost (evicted), the next call draws a new random one: old
+ * entries are never resurrected.  A hit reads the generation and the
+ * entry in one multi-get: one round trip.
  *
  * A handle is used by one thread at a time (workers are single-threaded).
  */
@@ -51,11 +52,14 @@
 #define FCD_MEMO_KEY_LEN_MAX                                                        \
     (4 + FCD_CACHE_APP_MAX + 1 + FCD_MEMO_FN_SHOWN + 1 + FCD_MEMO_VERSION_SHOWN + 1 + \
      43 + 2 + 16 + 1 + 10)
-/* Value header: format, flags, lengths, BLAKE2b-128 checksum. */
-#define FCD_MEMO_HDR 40
-#define FCD_MEMO_FORMAT 1
+/* Value header: format, flags, lengths, generation, XXH3-128 checksum. */
+#define FCD_MEMO_HDR 48
+#define FCD_MEMO_FORMAT 2
 /* Most chunks one value may have (a manifest claiming more is corrupt). */
 #define FCD_MEMO_CHUNKS_MAX 65536u
+/* Chunks fetched per multi-get: a round trip per this many, and at most
+ * this many chunks (item_max each) held at once besides the value. */
+#define FCD_MEMO_CHUNK_BATCH 8u
 /* Chunks outlive their manifest by this much, so a reader never finds a
  * live manifest whose chunks have expired. */
 #define FCD_MEMO_CHUNK_TTL_MARGIN 60u
@@ -149,12 +153,19 @@ fcd_cache_status_t fcd_memo_forget_all(fcd_cache_t *c, const char *fn);
 fcd_cache_status_t fcd_memo_canonical_json(json_object *obj, char **out, size_t *len);
 
 /*
- * The entry key of a call under generation `gen`, written into key
- * (NUL-terminated); returns its length, or 0 when app or fn is NULL.
+ * The entry key of a call (the same under every generation), written into
+ * key (NUL-terminated); returns its length, or 0 when app or fn is NULL.
  * Pure: for tests and tools.
  */
-size_t fcd_memo_key(const char *app, const char *fn, const char *version, uint64_t gen,
-                    const void *args, size_t args_len, char key[FCD_MEMO_KEY_BUF]);
+size_t fcd_memo_key(const char *app, const char *fn, const char *version, const void *args,
+                    size_t args_len, char key[FCD_MEMO_KEY_BUF]);
+
+/*
+ * The key holding function fn's generation (one per app and function, all
+ * versions), written into key (NUL-terminated); returns its length, or 0
+ * when app or fn is NULL.  Pure: for tests and tools.
+ */
+size_t fcd_memo_gen_key(const char *app, const char *fn, char key[FCD_MEMO_KEY_BUF]);
 
 /* ---- Shared with the session store's single-flight ---------------------- */
 

@@ -8,6 +8,7 @@
  * default limit, and memoize never needs to chunk below it.
  *
  *   get     GET key
+ *   multi   MGET key...                       (a memoize hit: generation, entry)
  *   set     SET key value [PX ttl_ms]         (ttl 0: no expiry)
  *   add     SET key value NX [PX ttl_ms]      (the single-flight lock too)
  *   delete  DEL key
@@ -662,6 +663,44 @@ static fcd_cache_status_t rd_get(fcd_cache_t *c, const char *key, size_t klen, v
     return FCD_CACHE_OK;
 }
 
+/* MGET: one command, one reply of n elements (a string or nil each). */
+static fcd_cache_status_t rd_get_multi(fcd_cache_t *c, size_t n, const char *const *keys,
+                                       const size_t *klens, void **vals, size_t *lens,
+                                       bool *found)
+{
+    struct rd *r = c->impl;
+    const char *argv[FCD_CACHE_MULTI_MAX + 1] = {"MGET"};
+    size_t alens[FCD_CACHE_MULTI_MAX + 1] = {4};
+    fcd_cache_status_t st;
+    redisReply *reply;
+
+    for (size_t i = 0; i < n; i++)
+        argv[i + 1] = keys[i], alens[i + 1] = klens[i];
+    if (!(reply = exchange(c, r, "MGET", keys[0], (int)n + 1, argv, alens, &st)))
+        return st;
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != n)
+        return unexpected(c, r, "MGET", keys[0], reply);
+    for (size_t i = 0; i < n; i++) {
+        redisReply *e = reply->element[i];
+
+        if (e->type == REDIS_REPLY_NIL)
+            continue;
+        if (e->type != REDIS_REPLY_STRING) {
+            fcd_cache_drop_values(n, vals, lens, found);
+            return unexpected(c, r, "MGET", keys[i], reply);
+        }
+        /* Handed over, as in rd_get. */
+        lens[i] = e->len;
+        if (e->len > 0) {
+            vals[i] = e->str;
+            e->str = NULL;
+        }
+        found[i] = true;
+    }
+    freeReplyObject(reply);
+    return FCD_CACHE_OK;
+}
+
 static fcd_cache_status_t rd_store(fcd_cache_t *c, enum fcd_cache_store_mode mode,
                                    const char *key, size_t klen, const void *val, size_t len,
                                    unsigned ttl)
@@ -762,6 +801,7 @@ const fcd_cache_ops_t fcd_cache_redis_ops = {
     .item_max = FCD_CACHE_REDIS_ITEM_MAX,
     .open = rd_open_tcp,
     .get = rd_get,
+    .get_multi = rd_get_multi,
     .store = rd_store,
     .del = rd_del,
     .unlock = rd_unlock,
@@ -773,6 +813,7 @@ const fcd_cache_ops_t fcd_cache_redis_unix_ops = {
     .item_max = FCD_CACHE_REDIS_ITEM_MAX,
     .open = rd_open_unix,
     .get = rd_get,
+    .get_multi = rd_get_multi,
     .store = rd_store,
     .del = rd_del,
     .unlock = rd_unlock,

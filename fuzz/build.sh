@@ -38,7 +38,7 @@ done
 touch "$out/obj"
 for t in update params frame_json frame_binary session memo_value; do
     extra=
-    [ "$t" = memo_value ] && extra="-Wl,--wrap=fcd_cache_get,--wrap=fcd_cache_set"
+    [ "$t" = memo_value ] && extra="-Wl,--wrap=fcd_cache_get,--wrap=fcd_cache_get_multi,--wrap=fcd_cache_set"
     src="$srcdir/fuzz/fuzz_$t.c"
     # Linked last, the archive contributes only what a target needs.
     $CLANG $CFLAGS -fsanitize=fuzzer -o "$out/fuzz_$t" "$src" $extra $objs $libs

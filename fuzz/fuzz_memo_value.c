@@ -3,11 +3,13 @@
  * with the bytes a get returns (header, checksum, LZ4, manifest, chunks),
  * when a peer -- or anyone who can reach memcached -- wrote garbage there.
  *
- * cache/memoize.h exposes no decoder of raw bytes (load() is static), so
- * this target links with -Wl,--wrap=fcd_cache_get and answers memoize's
- * gets itself: the generation key gets a fixed generation, the entry key
- * the first part of the input, and each chunk key the next part (parts are
- * separated by the four bytes "\n--\n").  Sets, adds, deletes and locks go
+ * cache/memoize.h exposes no decoder of raw bytes (decode() is static), so
+ * this target links with -Wl,--wrap=fcd_cache_get,--wrap=fcd_cache_get_multi
+ * and answers memoize's gets itself: the generation key gets a fixed
+ * generation (the one the seeds were stored under), the entry key the
+ * first part of the input, and each chunk key the next part (parts are
+ * separated by the four bytes "\n--\n"), whether asked one at a time or
+ * in a multi-get.  Sets, adds, deletes and locks go
  * to a real memory:// backend.  Whatever the bytes, the call must end OK
  * or DECLINED with the compute function's result -- never a wrong result.
  */
@@ -22,6 +24,8 @@
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 fcd_cache_status_t __wrap_fcd_cache_get(fcd_cache_t *c, const char *key, void **val, size_t *len);
 fcd_cache_status_t __real_fcd_cache_get(fcd_cache_t *c, const char *key, void **val, size_t *len);
+fcd_cache_status_t __wrap_fcd_cache_get_multi(fcd_cache_t *c, size_t n, const char *const *keys,
+                                              void **vals, size_t *lens, bool *found);
 fcd_cache_status_t __wrap_fcd_cache_set(fcd_cache_t *c, const char *key, const void *val,
                                         size_t len, unsigned ttl);
 fcd_cache_status_t __real_fcd_cache_set(fcd_cache_t *c, const char *key, const void *val,
@@ -54,6 +58,27 @@ fcd_cache_status_t __wrap_fcd_cache_get(fcd_cache_t *c, const char *key, void **
     if (n)
         memcpy(*val, start, n);
     *len = n;
+    return FCD_CACHE_OK;
+}
+
+/* Each key as one get; a part that cannot be copied fails the whole call,
+ * as a backend's multi-get does. */
+fcd_cache_status_t __wrap_fcd_cache_get_multi(fcd_cache_t *c, size_t n, const char *const *keys,
+                                              void **vals, size_t *lens, bool *found)
+{
+    fcd_cache_status_t st = FCD_CACHE_OK;
+
+    for (size_t i = 0; i < n; i++)
+        vals[i] = NULL, lens[i] = 0, found[i] = false;
+    for (size_t i = 0; i < n && st != FCD_CACHE_ERROR; i++) {
+        st = __wrap_fcd_cache_get(c, keys[i], &vals[i], &lens[i]);
+        found[i] = st == FCD_CACHE_OK;
+    }
+    if (st == FCD_CACHE_ERROR) {
+        for (size_t i = 0; i < n; i++)
+            free(vals[i]), vals[i] = NULL, lens[i] = 0, found[i] = false;
+        return FCD_CACHE_ERROR;
+    }
     return FCD_CACHE_OK;
 }
 

@@ -351,6 +351,58 @@ static void test_basic_ops(void)
     fcd_cache_close(c);
 }
 
+/* Several keys at once: found and missing told apart, an empty value is a
+ * value, and a bad key or count refuses the whole call. */
+static void test_get_multi(void)
+{
+    fcd_cache_t *c = open_cur();
+    char ka[64], kb[64], kc[64];
+    const char *keys[3] = {ka, kb, kc}, *bad[2] = {ka, "a b"};
+    void *v[FCD_CACHE_MULTI_MAX + 1];
+    size_t n[FCD_CACHE_MULTI_MAX + 1];
+    bool found[FCD_CACHE_MULTI_MAX + 1];
+    const char *many[FCD_CACHE_MULTI_MAX + 1];
+
+    snprintf(ka, sizeof ka, "multi-a-%s-%ld", cur->name, (long)getpid());
+    snprintf(kb, sizeof kb, "multi-b-%s-%ld", cur->name, (long)getpid());
+    snprintf(kc, sizeof kc, "multi-c-%s-%ld", cur->name, (long)getpid());
+    fcd_cache_delete(c, kc);
+    CU_ASSERT_EQUAL(fcd_cache_set(c, ka, "value a", 7, 60), FCD_CACHE_OK);
+    CU_ASSERT_EQUAL(fcd_cache_set(c, kb, NULL, 0, 60), FCD_CACHE_OK);
+    CU_ASSERT_EQUAL_FATAL(fcd_cache_get_multi(c, 3, keys, v, n, found), FCD_CACHE_OK);
+    CU_ASSERT_EQUAL(found[0], cur->stores);
+    CU_ASSERT_EQUAL(found[1], cur->stores);
+    CU_ASSERT(!found[2] && v[2] == NULL && n[2] == 0);
+    if (cur->stores) {
+        CU_ASSERT(n[0] == 7 && memcmp(v[0], "value a", 7) == 0);
+        CU_ASSERT(n[1] == 0 && v[1] == NULL);
+    }
+    for (int i = 0; i < 3; i++)
+        free(v[i]);
+    /* The same key twice is answered twice. */
+    keys[1] = ka;
+    CU_ASSERT_EQUAL_FATAL(fcd_cache_get_multi(c, 2, keys, v, n, found), FCD_CACHE_OK);
+    CU_ASSERT(!cur->stores || (found[0] && found[1] && n[1] == 7 && memcmp(v[1], "value a", 7) == 0));
+    free(v[0]);
+    free(v[1]);
+    CU_ASSERT_EQUAL(fcd_cache_get_multi(c, 2, bad, v, n, found), FCD_CACHE_ERROR);
+    CU_ASSERT(v[0] == NULL && v[1] == NULL && !found[0]);
+    for (int i = 0; i <= FCD_CACHE_MULTI_MAX; i++)
+        many[i] = ka;
+    CU_ASSERT_EQUAL(fcd_cache_get_multi(c, FCD_CACHE_MULTI_MAX + 1, many, v, n, found),
+                    FCD_CACHE_ERROR);
+    CU_ASSERT_EQUAL(fcd_cache_get_multi(c, 0, many, v, n, found), FCD_CACHE_ERROR);
+    CU_ASSERT_EQUAL_FATAL(fcd_cache_get_multi(c, FCD_CACHE_MULTI_MAX, many, v, n, found),
+                          FCD_CACHE_OK);
+    for (int i = 0; i < FCD_CACHE_MULTI_MAX; i++) {
+        CU_ASSERT_EQUAL(found[i], cur->stores);
+        free(v[i]);
+    }
+    fcd_cache_delete(c, ka);
+    fcd_cache_delete(c, kb);
+    fcd_cache_close(c);
+}
+
 static void test_bad_keys(void)
 {
     fcd_cache_t *c = open_cur();
@@ -573,7 +625,7 @@ static void test_memo_hostile(void)
     cases[ncases++] = (typeof(cases[0])){"fn:x:y", "\n\n\n", 3};
 
     for (size_t i = 0; i < ncases; i++) {
-        size_t n = fcd_memo_key(app, cases[i].fn, huge, 42, cases[i].args, cases[i].len, keys[i]);
+        size_t n = fcd_memo_key(app, cases[i].fn, huge, cases[i].args, cases[i].len, keys[i]);
         fcd_memo_result_t r;
 
         CU_ASSERT(n > 0 && n <= FCD_MEMO_KEY_LEN_MAX && n < FCD_CACHE_KEY_MAX);
@@ -593,14 +645,97 @@ static void test_memo_hostile(void)
         fcd_memo_release(&r);
     }
     CU_ASSERT_EQUAL(j.calls, cur->stores ? ncases : 2 * ncases);
-    /* The generation changes the key. */
+    /* The version changes the key; the generation is in the value. */
     {
         char k1[FCD_MEMO_KEY_BUF], k2[FCD_MEMO_KEY_BUF];
-        fcd_memo_key(app, "fn", "1", 1, "a", 1, k1);
-        fcd_memo_key(app, "fn", "1", 2, "a", 1, k2);
+        fcd_memo_key(app, "fn", "1", "a", 1, k1);
+        fcd_memo_key(app, "fn", "2", "a", 1, k2);
         CU_ASSERT(strcmp(k1, k2) != 0);
     }
     free(huge);
+    fcd_cache_close(c);
+}
+
+/* Two calls of fn("g"): the first computes (and stores), the second hits
+ * the same bytes. */
+static void computed_then_hit(fcd_cache_t *c, const char *fn, struct job *j)
+{
+    fcd_memo_result_t r;
+
+    fcd_memo_call(c, fn, "1", "g", 1, 60, compute_job, j, &r);
+    CU_ASSERT_EQUAL(r.source, FCD_MEMO_COMPUTED);
+    CU_ASSERT(same(&r, j->data, j->len));
+    fcd_memo_release(&r);
+    fcd_memo_call(c, fn, "1", "g", 1, 60, compute_job, j, &r);
+    CU_ASSERT_EQUAL(r.source, FCD_MEMO_HIT);
+    CU_ASSERT(same(&r, j->data, j->len));
+    fcd_memo_release(&r);
+}
+
+/* The entry carries the generation it was computed under: another
+ * generation's value, another format's, or one whose generation key was
+ * lost is a miss (recomputed, overwritten in place), never an error and
+ * never served. */
+static void test_memo_generations(void)
+{
+    fcd_cache_t *c = open_cur();
+    static const char val[] = "generation-checked value";
+    struct job j = job_of(val, sizeof val);
+    const char *fn = fname("generations");
+    char key[FCD_MEMO_KEY_BUF], gkey[FCD_MEMO_KEY_BUF];
+    unsigned char *v, old[FCD_MEMO_HDR + sizeof val];
+    size_t n;
+    void *p;
+    uint64_t err0;
+    fcd_memo_result_t r;
+
+    if (!cur->stores) {
+        fcd_cache_close(c);
+        return;
+    }
+    CU_ASSERT_FATAL(fcd_memo_key(app, fn, "1", "g", 1, key) > 0);
+    fcd_memo_forget_all(c, fn);
+    fcd_memo_call(c, fn, "1", "g", 1, 60, compute_job, &j, &r);
+    CU_ASSERT_EQUAL(r.source, FCD_MEMO_COMPUTED);
+    fcd_memo_release(&r);
+    CU_ASSERT_EQUAL_FATAL(fcd_cache_get(c, key, &p, &n), FCD_CACHE_OK);
+    v = p;
+    CU_ASSERT_FATAL(n == FCD_MEMO_HDR + sizeof val);
+    CU_ASSERT(memcmp(v, "FCDM", 4) == 0 && v[4] == FCD_MEMO_FORMAT);
+    memcpy(old, v, n);
+    free(v);
+    err0 = fcd_cache_stats_get(&stats, FCD_CACHE_C_ERRORS);
+
+    /* Another generation in the header (as before a forget_all): a miss,
+     * not counted as an error, and overwritten by the new computation. */
+    old[24] ^= 1;
+    CU_ASSERT_EQUAL(fcd_cache_set(c, key, old, sizeof old, 60), FCD_CACHE_OK);
+    computed_then_hit(c, fn, &j);
+    CU_ASSERT_EQUAL(j.calls, 2);
+
+    /* Another format (an older fcdash): a miss, not an error. */
+    old[24] ^= 1;
+    old[4] = 1;
+    CU_ASSERT_EQUAL(fcd_cache_set(c, key, old, sizeof old, 60), FCD_CACHE_OK);
+    fcd_memo_call(c, fn, "1", "g", 1, 60, compute_job, &j, &r);
+    CU_ASSERT_EQUAL(r.source, FCD_MEMO_COMPUTED);
+    fcd_memo_release(&r);
+    CU_ASSERT_EQUAL(j.calls, 3);
+    CU_ASSERT_EQUAL(fcd_cache_stats_get(&stats, FCD_CACHE_C_ERRORS), err0);
+
+    /* forget_all: the same key, now a miss, then a hit again. */
+    CU_ASSERT_EQUAL(fcd_memo_forget_all(c, fn), FCD_CACHE_OK);
+    computed_then_hit(c, fn, &j);
+    CU_ASSERT_EQUAL(j.calls, 4);
+
+    /* The generation key lost (evicted, its server gone): a new one is
+     * drawn and the entry, intact as it is, is not served. */
+    CU_ASSERT_FATAL(fcd_memo_gen_key(app, fn, gkey) > 0);
+    CU_ASSERT_EQUAL(strncmp(gkey, "fcd:", 4), 0);
+    CU_ASSERT(strstr(gkey, ":gen:") != NULL);
+    CU_ASSERT_EQUAL(fcd_cache_delete(c, gkey), FCD_CACHE_OK);
+    computed_then_hit(c, fn, &j);
+    CU_ASSERT_EQUAL(j.calls, 5);
     fcd_cache_close(c);
 }
 
@@ -1453,6 +1588,7 @@ static void add_contract(const char *name, CU_InitializeFunc init)
     CU_pSuite s = CU_add_suite(name, init, NULL);
 
     ADD(s, "basic get/set/add/delete", test_basic_ops);
+    ADD(s, "multi-get", test_get_multi);
     ADD(s, "hostile keys refused", test_bad_keys);
     ADD(s, "item limit", test_item_limit);
     ADD(s, "ttl expiry", test_ttl);
@@ -1460,6 +1596,7 @@ static void add_contract(const char *name, CU_InitializeFunc init)
     ADD(s, "memoize basics, forget, forget_all", test_memo_basic);
     ADD(s, "memoize json arguments", test_memo_json);
     ADD(s, "memoize hostile names and arguments", test_memo_hostile);
+    ADD(s, "memoize generations: stale, old format, lost generation key", test_memo_generations);
     ADD(s, "memoize 0 B, 1 MiB +- 1, 20 MB", test_memo_sizes);
     ADD(s, "memoize chunks under a small item limit", test_memo_chunks);
     ADD(s, "memoize past value_max", test_memo_too_large);

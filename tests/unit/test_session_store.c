@@ -443,7 +443,7 @@ static void test_isolated(void)
     CU_ASSERT(!reads(c, &osc, &a, "data", "for a"));
     CU_ASSERT_EQUAL(index_count(c, &osc), 0);
     /* Memoize writes under "fcd:", sessions under "fcds:<app>:". */
-    CU_ASSERT(fcd_memo_key(conf.app, "data", NULL, 1, "x", 1, mkey) > 0);
+    CU_ASSERT(fcd_memo_key(conf.app, "data", NULL, "x", 1, mkey) > 0);
     CU_ASSERT_EQUAL(strncmp(mkey, "fcd:", 4), 0);
     CU_ASSERT_EQUAL(fcd_session_storage_key(&conf, &a, "data", key), FCD_SESSION_OK);
     CU_ASSERT_NOT_EQUAL(strncmp(mkey, "fcds:", 5), 0);
