@@ -464,9 +464,22 @@ static fcd_cache_status_t mc_get_multi(fcd_cache_t *c, size_t n, const char *con
     memcached_result_free(&result);
     if (st == FCD_CACHE_OK && rc == MEMCACHED_SUCCESS &&
         (frc == MEMCACHED_END || frc == MEMCACHED_NOTFOUND || frc == MEMCACHED_SUCCESS)) {
-        for (size_t i = 0; i < n; i++)
-            judge(m, slots[i], MEMCACHED_SUCCESS);
-        return FCD_CACHE_OK;
+        bool all = true;
+        for (size_t i = 0; i < n; i++) {
+            if (done[i])
+                judge(m, slots[i], MEMCACHED_SUCCESS);
+            all &= done[i];
+        }
+        if (all)
+            return FCD_CACHE_OK;
+        /* A key that did not come back is a miss, or its server was not
+         * reached: when the other servers answer, libmemcached's mget
+         * passes over one it cannot connect to (a dead server's one retry
+         * after dead_s) and still says success.  Taken as a miss, that
+         * key would be computed again.  So each missing key is asked
+         * once more alone, where a failure is judged (and an ejected
+         * server's key asked of its new server); a real miss pays one
+         * more round trip, before a computation that costs far more. */
     }
     for (size_t i = 0; i < n && st == FCD_CACHE_OK; i++) {
         if (done[i])
