@@ -8,11 +8,13 @@
  * surrogate pairs, and integers that do not fit int64 refused rather than
  * clamped.  Any error names the byte offset.  (json-c would have built a
  * tree of every cell first and silently clamps big integers; reading
- * straight into a cell array is both stricter and faster.)
+ * straight into cells or columns is both stricter and faster.)
  *
  * Reading happens in two steps, like pandas: the JSON values of a column are
- * gathered as untyped cells, then the column's type is inferred by the
- * rules of pandas 1.5's read_json (dtype=True, convert_dates=True):
+ * gathered (as untyped cells; the split shape's straight into typed column
+ * arrays where that decides the same, see "Split columns as they are
+ * read"), then the column's type is inferred by the rules of pandas 1.5's
+ * read_json (dtype=True, convert_dates=True):
  *   1. the type the DataFrame constructor gives: all ints -> int64; ints
  *      and floats with nulls -> float64; all bools -> bool; anything else
  *      is an "object" column;
