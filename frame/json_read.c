@@ -8,11 +8,13 @@
  * surrogate pairs, and integers that do not fit int64 refused rather than
  * clamped.  Any error names the byte offset.  (json-c would have built a
  * tree of every cell first and silently clamps big integers; reading
- * straight into a cell array is both stricter and faster.)
+ * straight into cells or columns is both stricter and faster.)
  *
  * Reading happens in two steps, like pandas: the JSON values of a column are
- * gathered as untyped cells, then the column's type is inferred by the
- * rules of pandas 1.5's read_json (dtype=True, convert_dates=True):
+ * gathered (as untyped cells; the split shape's straight into typed column
+ * arrays where that decides the same, see "Split columns as they are
+ * read"), then the column's type is inferred by the rules of pandas 1.5's
+ * read_json (dtype=True, convert_dates=True):
  *   1. the type the DataFrame constructor gives: all ints -> int64; ints
  *      and floats with nulls -> float64; all bools -> bool; anything else
  *      is an "object" column;
@@ -220,11 +222,12 @@ static int pool_put(fcd_frame_buf_t *pool, const char *s, size_t n, bool nul)
     return 0;
 }
 
-/* A JSON string (at its opening quote) decoded into the pool; *off and
- * *len say where.  A NUL follows it in the pool. */
-static int read_string(struct reader *r, size_t *off, size_t *len)
+/* A JSON string (at its opening quote) decoded into `pool` (the reader's,
+ * or a string column's own); *off and *len say where.  A NUL follows it in
+ * the pool. */
+static int read_string(struct reader *r, fcd_frame_buf_t *pool, size_t *off,
+                       size_t *len)
 {
-    fcd_frame_buf_t *pool = &r->pool;
     size_t start;
 
     if (r->p >= r->end || *r->p != '"')
@@ -423,9 +426,11 @@ static int read_number(struct reader *r, struct cell *out)
  * 18 digits, or a fraction whose digits fit a double exactly (then one
  * IEEE division rounds correctly).  1 when the number was read, 0 (and
  * nothing consumed) when it is for read_number, which also reports what
- * is wrong with a bad one.  The fast path of every cell, kept small so
- * that it is inlined. */
-static inline int quick_number(struct reader *r, struct cell *out)
+ * is wrong with a bad one.  The fast path of every cell, kept small and
+ * inlined (by force: gcc stopped inlining it into read_values, 8% more
+ * instructions a decode). */
+static inline __attribute__((always_inline)) int
+quick_number(struct reader *r, struct cell *out)
 {
     const char *p = r->p, *end = r->end, *run;
     bool neg = p < end && *p == '-';
@@ -484,8 +489,8 @@ static int literal(struct reader *r, const char *word, size_t n)
     return 0;
 }
 
-/* One scalar value (after white space). */
-static int read_scalar(struct reader *r, struct cell *c)
+/* One scalar value (after white space); a string goes to `pool`. */
+static int read_scalar(struct reader *r, fcd_frame_buf_t *pool, struct cell *c)
 {
     skip_ws(r);
     memset(c, 0, sizeof *c);
@@ -504,7 +509,7 @@ static int read_scalar(struct reader *r, struct cell *c)
     case '"': {
         size_t off, len;
 
-        if (read_string(r, &off, &len) != 0)
+        if (read_string(r, pool, &off, &len) != 0)
             return -1;
         c->kind = K_STR, c->u = off, c->len = (uint32_t)len;
         return 0;
@@ -523,7 +528,7 @@ static int read_scalar(struct reader *r, struct cell *c)
 static int read_key(struct reader *r, size_t *off, size_t *len)
 {
     skip_ws(r);
-    if (read_string(r, off, len) != 0)
+    if (read_string(r, &r->pool, off, len) != 0)
         return -1;
     return expect(r, ':', "expected ':'");
 }
@@ -979,15 +984,419 @@ out:
     return rc;
 }
 
+/* ---- Split columns as they are read ------------------------------------- */
+
+/* The split shape's cells arrive row by row; each goes straight into its
+ * column's own array, typed by what the column has held so far, so that a
+ * decode touches about the memory of the frame it returns (a cell array of
+ * the whole table, 16 bytes a cell, then the columns built from it, cost
+ * more in page faults than in parsing: glibc gives such blocks back to the
+ * kernel after each call, and the kernel zeroes fresh pages every time).
+ *
+ * The states follow the first dtype rule (the top of the file): a column of
+ * ints is C_INT; ints and floats with nulls C_NUM (null as NaN, which no JSON
+ * number is); bools C_BOOL (null as FCD_FRAME_BOOL_NA); strings with nulls
+ * C_STR, already in the layout of a string column.  A mix none of these
+ * holds (bools with numbers, strings with anything but null) turns the
+ * column into C_CELLS, the untyped cells infer() reads, as does a column
+ * that may be dates or only has nulls: those go through infer() exactly as
+ * before, so the typed states are only a faster road to the same frame. */
+enum colstate { C_NONE, C_INT, C_NUM, C_BOOL, C_STR, C_CELLS };
+
+struct colbuf {
+    enum colstate state;
+    size_t n, cap; /* values held, room (C_NONE: n nulls, no arrays) */
+    size_t nulls;  /* C_BOOL: how many of them are null */
+    size_t hint;   /* room to take at the first allocation */
+    union {
+        void *any;
+        int64_t *i64;
+        double *f64;
+        signed char *b;
+        size_t *off; /* C_STR: cap + 1 offsets into pool */
+        struct cell *c;
+    } v;
+    unsigned char *na;    /* C_STR: 1 when null */
+    fcd_frame_buf_t pool; /* C_STR, C_CELLS: the strings */
+};
+
+static size_t state_width(enum colstate s)
+{
+    switch (s) {
+    case C_INT: return sizeof(int64_t);
+    case C_NUM: return sizeof(double);
+    case C_BOOL: return sizeof(signed char);
+    case C_STR: return sizeof(size_t);
+    case C_CELLS: return sizeof(struct cell);
+    default: return 0;
+    }
+}
+
+static void colbuf_free(struct colbuf *b)
+{
+    free(b->v.any);
+    free(b->na);
+    fcd_frame_buf_free(&b->pool);
+    memset(b, 0, sizeof *b);
+}
+
+/* Room for `need` values in b's arrays: doubling, or b->hint at first. */
+static int colbuf_reserve(struct colbuf *b, size_t need)
+{
+    size_t cap = b->cap ? b->cap * 2 : (b->hint > 16 ? b->hint : 16);
+    size_t w = state_width(b->state);
+    void *p;
+
+    if (need <= b->cap)
+        return 0;
+    if (cap < need)
+        cap = need;
+    if (cap >= SIZE_MAX / sizeof(struct cell) - 1)
+        return -1;
+    if ((p = realloc(b->v.any, (cap + (b->state == C_STR)) * w)) == NULL)
+        return -1;
+    b->v.any = p;
+    if (b->state == C_STR) {
+        if ((p = realloc(b->na, cap)) == NULL)
+            return -1;
+        b->na = p;
+    }
+    b->cap = cap;
+    return 0;
+}
+
+/* The column's values so far as untyped cells (C_CELLS). */
+static int colbuf_to_cells(struct colbuf *b)
+{
+    size_t cap = b->n < 16 ? 16 : b->n * 2;
+    struct cell *c;
+
+    /* a view's pool must resolve even when no cell is a string */
+    if (frame_buf_reserve(&b->pool, 0) != 0)
+        return -1;
+    if (b->state == C_CELLS)
+        return 0;
+    if ((c = calloc(cap, sizeof *c)) == NULL)
+        return -1;
+    for (size_t i = 0; i < b->n; i++) {
+        switch (b->state) {
+        case C_NONE: c[i].kind = K_NULL; break;
+        case C_INT:
+            c[i].kind = K_INT;
+            c[i].u = (uint64_t)b->v.i64[i];
+            break;
+        case C_NUM:
+            /* an int here only ever reads as its double: as a float64
+             * column, or (with bools) through step 3 */
+            if (b->v.f64[i] != b->v.f64[i]) {
+                c[i].kind = K_NULL;
+            } else {
+                c[i].kind = K_FLOAT;
+                memcpy(&c[i].u, &b->v.f64[i], sizeof(double));
+            }
+            break;
+        case C_BOOL:
+            if (b->v.b[i] == FCD_FRAME_BOOL_NA) {
+                c[i].kind = K_NULL;
+            } else {
+                c[i].kind = K_BOOL;
+                c[i].u = (uint64_t)b->v.b[i];
+            }
+            break;
+        case C_STR:
+            if (b->na[i]) {
+                c[i].kind = K_NULL;
+            } else {
+                c[i].kind = K_STR;
+                c[i].u = b->v.off[i];
+                c[i].len = (uint32_t)(b->v.off[i + 1] - b->v.off[i] - 1);
+            }
+            break;
+        default: break;
+        }
+    }
+    free(b->v.any);
+    free(b->na);
+    b->na = NULL;
+    b->v.c = c;
+    b->cap = cap;
+    b->state = C_CELLS;
+    return 0;
+}
+
+/* From C_NONE (n nulls so far) to `state`, the nulls kept as its nulls. */
+static int colbuf_start(struct colbuf *b, enum colstate state)
+{
+    size_t n = b->n;
+
+    b->state = state;
+    if (colbuf_reserve(b, n + 1) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (state == C_NUM)
+            b->v.f64[i] = (double)NAN;
+        else if (state == C_BOOL)
+            b->v.b[i] = FCD_FRAME_BOOL_NA;
+    }
+    b->nulls = state == C_BOOL ? n : 0;
+    if (state == C_STR) {
+        /* the first string is in the pool already: the nulls' empty
+         * strings go before it */
+        size_t len = b->pool.len;
+
+        if (frame_buf_reserve(&b->pool, n) != 0)
+            return -1;
+        memmove(b->pool.data + n, b->pool.data, len);
+        memset(b->pool.data, 0, n);
+        b->pool.len += n;
+        b->pool.data[b->pool.len] = '\0';
+        b->v.off[0] = 0;
+        for (size_t i = 0; i < n; i++) {
+            b->v.off[i + 1] = i + 1;
+            b->na[i] = 1;
+        }
+    }
+    return 0;
+}
+
+/* Where a cell of `kind` takes a column in `s`. */
+static enum colstate next_state(enum colstate s, enum kind kind)
+{
+    switch (s) {
+    case C_NONE:
+        return kind == K_INT ? C_INT : kind == K_FLOAT ? C_NUM
+             : kind == K_BOOL ? C_BOOL : kind == K_STR ? C_STR : C_NONE;
+    case C_INT:
+        return kind == K_INT ? C_INT
+             : kind == K_FLOAT || kind == K_NULL ? C_NUM : C_CELLS;
+    case C_NUM:
+        return kind == K_INT || kind == K_FLOAT || kind == K_NULL ? C_NUM
+                                                                 : C_CELLS;
+    case C_BOOL:
+        return kind == K_BOOL || kind == K_NULL ? C_BOOL : C_CELLS;
+    case C_STR:
+        return kind == K_STR || kind == K_NULL ? C_STR : C_CELLS;
+    default:
+        return C_CELLS;
+    }
+}
+
+/* colbuf_push's rare road: a change of state, or no room. */
+static int colbuf_push_slow(struct reader *r, struct colbuf *b,
+                            const struct cell *c)
+{
+    enum colstate to = next_state(b->state, (enum kind)c->kind);
+    size_t i = b->n;
+
+    if (to == C_INT && b->state == C_NONE && i)
+        to = C_NUM; /* ints after nulls */
+
+    if (to != b->state) {
+        if (b->state == C_NONE && to != C_NONE) {
+            if (colbuf_start(b, to) != 0)
+                return oom(r);
+        } else if (to == C_NUM) {
+            /* C_INT: the same eight bytes a value, now doubles */
+            for (size_t k = 0; k < b->n; k++)
+                b->v.f64[k] = (double)b->v.i64[k];
+            b->state = C_NUM;
+        } else if (to == C_CELLS && colbuf_to_cells(b) != 0) {
+            return oom(r);
+        }
+    }
+    if (b->state == C_NONE) {
+        b->n++;
+        return 0;
+    }
+    if (colbuf_reserve(b, i + 1) != 0)
+        return oom(r);
+    switch (b->state) {
+    case C_INT: b->v.i64[i] = (int64_t)c->u; break;
+    case C_NUM:
+        if (c->kind == K_NULL)
+            b->v.f64[i] = (double)NAN;
+        else if (c->kind == K_INT)
+            b->v.f64[i] = (double)(int64_t)c->u;
+        else
+            memcpy(&b->v.f64[i], &c->u, sizeof(double));
+        break;
+    case C_BOOL:
+        b->v.b[i] = c->kind == K_NULL ? FCD_FRAME_BOOL_NA : (signed char)c->u;
+        b->nulls += c->kind == K_NULL;
+        break;
+    case C_STR:
+        /* the string is in the pool already; a null is an empty one */
+        if (c->kind == K_NULL && pool_put(&b->pool, "", 0, true) != 0)
+            return oom(r);
+        b->na[i] = c->kind == K_NULL;
+        b->v.off[i + 1] = b->pool.len;
+        break;
+    default: b->v.c[i] = *c; break;
+    }
+    b->n++;
+    return 0;
+}
+
+/* One cell (its string, if any, already read into b->pool) into b.  The
+ * usual case, a value of the column's type with room for it, inlined. */
+static inline int colbuf_push(struct reader *r, struct colbuf *b,
+                              const struct cell *c)
+{
+    size_t i = b->n;
+
+    if (i < b->cap) {
+        if (b->state == C_NUM && c->kind == K_FLOAT) {
+            memcpy(&b->v.f64[i], &c->u, sizeof(double));
+            b->n++;
+            return 0;
+        }
+        if (b->state == C_INT && c->kind == K_INT) {
+            b->v.i64[i] = (int64_t)c->u;
+            b->n++;
+            return 0;
+        }
+        if (b->state == C_STR && c->kind == K_STR) {
+            b->na[i] = 0;
+            b->v.off[i + 1] = b->pool.len;
+            b->n++;
+            return 0;
+        }
+    }
+    return colbuf_push_slow(r, b, c);
+}
+
+/* The column from a typed state: b's arrays handed over, trimmed to n. */
+static void colbuf_take(struct colbuf *b, fcd_frame_type_t type,
+                        struct fcd_frame_col *col)
+{
+    size_t n = b->n ? b->n : 1, w = state_width(b->state);
+    void *p;
+
+    memset(col, 0, sizeof *col);
+    col->type = type;
+    /* trimming never moves or fails in practice; if it did, the larger
+     * block is still right */
+    if ((p = realloc(b->v.any, (n + (b->state == C_STR)) * w)) != NULL)
+        b->v.any = p;
+    col->v.any = b->v.any;
+    if (b->state == C_STR) {
+        if ((p = realloc(b->na, n)) != NULL)
+            b->na = p;
+        col->na = b->na;
+        if ((p = realloc(b->pool.data, b->pool.len + 1)) != NULL) {
+            b->pool.data = p;
+            b->pool.cap = b->pool.len + 1;
+        }
+        col->pool = b->pool;
+    }
+    memset(b, 0, sizeof *b);
+}
+
+/* Whether step 2 refuses a typed column at its first test (as
+ * surely_not_dates does for the same values as cells). */
+static bool colbuf_surely_not_dates(const struct colbuf *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->state == C_INT) {
+            int64_t x = b->v.i64[i];
+
+            if (!(x > 31536000 || x == FCD_FRAME_NAT))
+                return true;
+        } else if (b->state == C_NUM) {
+            double x = b->v.f64[i];
+
+            if (!(x != x || x > 31536000.0 || x == -9223372036854775808.0))
+                return true;
+        } else {
+            return b->state == C_BOOL && b->nulls == 0;
+        }
+    }
+    return false;
+}
+
+/* Infer and build one column from b (see the top of the file). */
+static int colbuf_finish(struct reader *r, struct colbuf *b, enum mode mode,
+                         const char *what, struct fcd_frame_col *col)
+{
+    size_t n = b->n;
+
+    /* what the typed states do not decide alone goes through infer() */
+    if ((mode != M_DATA && !colbuf_surely_not_dates(b)) ||
+        b->state == C_NONE || b->state == C_CELLS ||
+        (b->state == C_BOOL && b->nulls) ||
+        (b->state == C_STR && mode != M_DATA)) {
+        struct view v;
+
+        if (colbuf_to_cells(b) != 0)
+            return oom(r);
+        v = (struct view){b->v.c, n, 1, b->pool.data};
+        return infer(r, &v, mode, what, col);
+    }
+    switch (b->state) {
+    case C_INT: colbuf_take(b, FCD_FRAME_INT64, col); return 0;
+    case C_BOOL: colbuf_take(b, FCD_FRAME_BOOL, col); return 0;
+    case C_NUM:
+        if (mode != M_INDEX_SPLIT && all_whole(b->v.f64, n)) {
+            for (size_t i = 0; i < n; i++) {
+                double whole = b->v.f64[i];
+
+                b->v.i64[i] = (int64_t)whole;
+            }
+            colbuf_take(b, FCD_FRAME_INT64, col);
+        } else {
+            colbuf_take(b, FCD_FRAME_FLOAT64, col);
+        }
+        return 0;
+    case C_STR: {
+        /* step 3: strings that all read as floats make a float64 column
+         * (read twice then, which is rare; a column of words stops at its
+         * first) */
+        double x;
+
+        for (size_t i = 0; i < n; i++)
+            if (!b->na[i] &&
+                !frame_parse_pyfloat(b->pool.data + b->v.off[i],
+                                     b->v.off[i + 1] - b->v.off[i] - 1, &x)) {
+                colbuf_take(b, FCD_FRAME_STRING, col);
+                return 0;
+            }
+        if (frame_col_init(col, FCD_FRAME_FLOAT64, NULL, 0, n) != 0)
+            return oom(r);
+        for (size_t i = 0; i < n; i++)
+            if (b->na[i] ||
+                !frame_parse_pyfloat(b->pool.data + b->v.off[i],
+                                     b->v.off[i + 1] - b->v.off[i] - 1,
+                                     &col->v.f64[i]))
+                col->v.f64[i] = (double)NAN;
+        if (all_whole(col->v.f64, n)) {
+            for (size_t i = 0; i < n; i++) {
+                double whole = col->v.f64[i];
+
+                col->v.i64[i] = (int64_t)whole;
+            }
+            col->type = FCD_FRAME_INT64;
+        }
+        return 0;
+    }
+    default:
+        return -1; /* not reached: C_NONE and C_CELLS went to infer() */
+    }
+}
+
 /* ---- The two shapes ----------------------------------------------------- */
 
-/* A frame from the gathered cells: `data` holds nrows x ncols cells, row
- * by row; `names` the column names (pool offsets, NUL-terminated); index
- * NULL for a RangeIndex. */
-static fcd_frame_t *assemble(struct reader *r, const struct cell *data,
-                             size_t nrows, const struct cell *names,
-                             size_t ncols, const struct view *index,
-                             enum mode index_mode)
+/* How assemble() gets column j of the frame (FCD_FRAME_INDEX: the index),
+ * inferred by `mode`. */
+typedef int (*build_fn)(struct reader *r, void *src, size_t j,
+                        enum mode mode, const char *what,
+                        struct fcd_frame_col *col);
+
+/* A frame of ncols columns of nrows rows, named by `names` (pool offsets,
+ * NUL-terminated), each made by build(); with an index when `index_mode`
+ * is not M_DATA (M_DATA: a RangeIndex). */
+static fcd_frame_t *assemble(struct reader *r, size_t nrows,
+                             const struct cell *names, size_t ncols,
+                             enum mode index_mode, build_fn build, void *src)
 {
     fcd_frame_t *f = fcd_frame_new();
 
@@ -997,15 +1406,12 @@ static fcd_frame_t *assemble(struct reader *r, const struct cell *data,
     }
     f->nrows = f->cap = nrows;
     for (size_t j = 0; j < ncols; j++) {
-        /* No rows, no cells: `data` may be NULL, and NULL + j is
-         * undefined even when nothing is read through it. */
-        struct view v = {nrows ? data + j : data, nrows, ncols, r->pool.data};
         const char *name = r->pool.data + names[j].u;
         struct fcd_frame_col col;
         char what[80];
 
         snprintf(what, sizeof what, "column %zu", j);
-        if (infer(r, &v, date_like(name, names[j].len) ? M_DATA_DATES : M_DATA,
+        if (build(r, src, j, date_like(name, names[j].len) ? M_DATA_DATES : M_DATA,
                   what, &col) != 0)
             goto fail;
         col.name = malloc(names[j].len + 1u);
@@ -1021,10 +1427,10 @@ static fcd_frame_t *assemble(struct reader *r, const struct cell *data,
             goto fail;
         }
     }
-    if (index != NULL) {
+    if (index_mode != M_DATA) {
         struct fcd_frame_col col;
 
-        if (infer(r, index, index_mode, "the index", &col) != 0)
+        if (build(r, src, FCD_FRAME_INDEX, index_mode, "the index", &col) != 0)
             goto fail;
         if ((f->index = malloc(sizeof *f->index)) == NULL) {
             frame_col_free(&col);
@@ -1039,7 +1445,22 @@ fail:
     return NULL;
 }
 
-/* An array of scalars (at '['), each pushed to cs. */
+/* One cell, its string (if any) into `pool`.  pandas' text has numbers
+ * and no white space: those skip read_scalar's dispatch.  Inlined into
+ * the loops over cells, like quick_number. */
+static inline __attribute__((always_inline)) int
+read_cell(struct reader *r, fcd_frame_buf_t *pool, struct cell *c)
+{
+    if (r->p < r->end && (*r->p == '-' || (unsigned)(*r->p - '0') <= 9)) {
+        c->len = 0;
+        if (!quick_number(r, c) && read_number(r, c) != 0)
+            return -1;
+        return 0;
+    }
+    return read_scalar(r, pool, c);
+}
+
+/* An array of scalars (at '['), each pushed to cs (the column names). */
 static int read_array(struct reader *r, struct cells *cs, bool strings_only)
 {
     if (expect(r, '[', "expected an array") != 0)
@@ -1050,33 +1471,125 @@ static int read_array(struct reader *r, struct cells *cs, bool strings_only)
         struct cell c;
         int more;
 
-        /* pandas' text: numbers, no white space; those skip read_scalar's
-         * dispatch and next_or_close's call */
-        if (r->p < r->end && (*r->p == '-' || (unsigned)(*r->p - '0') <= 9)) {
-            c.len = 0;
-            if (!quick_number(r, &c) && read_number(r, &c) != 0)
-                return -1;
-        } else if (read_scalar(r, &c) != 0) {
+        if (read_cell(r, &r->pool, &c) != 0)
             return -1;
-        }
         if (strings_only && c.kind != K_STR)
             return fail(r, "column names must be strings");
         if (cells_push(r, cs, &c) != 0)
             return -1;
-        if (r->p < r->end && *r->p == ',') {
-            r->p++;
-            continue;
-        }
         if ((more = next_or_close(r, ']')) <= 0)
             return more;
     }
 }
 
+/* The split shape's columns while they are read. */
+struct split_cols {
+    struct colbuf *v;  /* one a cell of row 0, up to FCD_FRAME_MAX_COLS */
+    size_t n;
+    struct colbuf index;
+    size_t ncells; /* data cells, counted against FCD_FRAME_MAX_CELLS */
+};
+
+/* An array of scalars (at '['): the index (`row` NULL: every cell to
+ * sc->index), or a row of data, cell k to column k; *count says how many.
+ * Row 0 makes the columns; a cell with no column (a row longer than row 0,
+ * or past FCD_FRAME_MAX_COLS: errors once the text is read) is read and
+ * dropped. */
+static int read_values(struct reader *r, struct split_cols *sc, size_t *row,
+                       size_t *count)
+{
+    size_t k = 0, *total = row ? &sc->ncells : count;
+
+    *count = 0;
+    if (expect(r, '[', "expected an array") != 0)
+        return -1;
+    if (empty_container(r, ']'))
+        return 0;
+    for (;; k++) {
+        struct colbuf *b = row ? NULL : &sc->index;
+        size_t mark = r->pool.len;
+        struct cell c;
+        int more;
+
+        if (row && k < sc->n) {
+            b = &sc->v[k];
+        } else if (row && *row == 0 && k < FCD_FRAME_MAX_COLS) {
+            struct colbuf *v = realloc(sc->v, (k + 1) * sizeof *v);
+
+            if (v == NULL)
+                return oom(r);
+            sc->v = v;
+            b = &sc->v[sc->n++];
+            memset(b, 0, sizeof *b);
+        }
+        if (read_cell(r, b ? &b->pool : &r->pool, &c) != 0)
+            return -1;
+        if (*total >= FCD_FRAME_MAX_CELLS)
+            return fail(r, "more cells than FCD_FRAME_MAX_CELLS");
+        ++*total;
+        if (b == NULL)
+            r->pool.len = mark;
+        else if (colbuf_push(r, b, &c) != 0)
+            return -1;
+        if (r->p < r->end && *r->p == ',') {
+            r->p++;
+            continue;
+        }
+        if ((more = next_or_close(r, ']')) <= 0) {
+            *count = k + 1;
+            return more;
+        }
+    }
+}
+
+/* Once row 0 is read (`bytes` long): room in every column for as many rows
+ * as the rest of the text would hold if rows were like it, and a quarter
+ * more.  Only address space until written: what is not used is trimmed
+ * when the column is handed over.  Best effort: a column that cannot have
+ * the room grows as it goes. */
+static void split_reserve(struct reader *r, struct split_cols *sc, size_t bytes)
+{
+    size_t left = (size_t)(r->end - r->p), rows = left / (bytes + 1);
+
+    rows += rows / 4 + 1;
+    if (rows > FCD_FRAME_MAX_ROWS)
+        rows = FCD_FRAME_MAX_ROWS;
+    for (size_t j = 0; j < sc->n; j++) {
+        struct colbuf *b = &sc->v[j];
+
+        b->hint = rows;
+        if (b->state != C_NONE)
+            (void)colbuf_reserve(b, rows);
+        if (b->pool.len && b->pool.len <= left / rows)
+            (void)frame_buf_reserve(&b->pool, b->pool.len * rows);
+        else if (b->pool.len)
+            (void)frame_buf_reserve(&b->pool, left);
+    }
+}
+
+static int split_build(struct reader *r, void *src, size_t j, enum mode mode,
+                       const char *what, struct fcd_frame_col *col)
+{
+    struct split_cols *sc = src;
+    struct colbuf none = {0};
+    int rc;
+
+    if (j == FCD_FRAME_INDEX)
+        return colbuf_finish(r, &sc->index, mode, what, col);
+    if (j < sc->n)
+        return colbuf_finish(r, &sc->v[j], mode, what, col);
+    /* no rows: no cell made the column */
+    rc = colbuf_finish(r, &none, mode, what, col);
+    colbuf_free(&none);
+    return rc;
+}
+
 static fcd_frame_t *read_split(struct reader *r)
 {
-    struct cells names = {0}, index = {0}, data = {0};
+    struct cells names = {0};
+    struct split_cols sc = {0};
     bool seen_names = false, seen_index = false, seen_data = false;
-    size_t width = 0, nrows = 0;
+    size_t width = 0, nrows = 0, nindex = 0;
     fcd_frame_t *f = NULL;
 
     if (expect(r, '{', "expected '{'") != 0)
@@ -1100,7 +1613,7 @@ static fcd_frame_t *read_split(struct reader *r)
         } else if (len == 5 && memcmp(r->pool.data + off, "index", 5) == 0 &&
                    !seen_index) {
             seen_index = true;
-            if (read_array(r, &index, false) != 0)
+            if (read_values(r, &sc, NULL, &nindex) != 0)
                 goto out;
         } else if (len == 4 && memcmp(r->pool.data + off, "data", 4) == 0 &&
                    !seen_data) {
@@ -1109,21 +1622,24 @@ static fcd_frame_t *read_split(struct reader *r)
                 goto out;
             if (!empty_container(r, ']')) {
                 for (;;) {
-                    size_t before = data.n;
+                    const char *row_start;
+                    size_t cells;
 
                     if (nrows >= FCD_FRAME_MAX_ROWS) {
                         fail(r, "more rows than FCD_FRAME_MAX_ROWS");
                         goto out;
                     }
                     skip_ws(r);
-                    if (read_array(r, &data, false) != 0)
+                    row_start = r->p;
+                    if (read_values(r, &sc, &nrows, &cells) != 0)
                         goto out;
-                    if (nrows == 0)
-                        width = data.n - before;
-                    else if (data.n - before != width) {
+                    if (nrows == 0) {
+                        width = cells;
+                        split_reserve(r, &sc, (size_t)(r->p - row_start));
+                    } else if (cells != width) {
                         frame_err(r->err, "at byte %zu: row %zu has %zu cells, "
                                   "row 0 has %zu", (size_t)(r->p - r->start),
-                                  nrows, data.n - before, width);
+                                  nrows, cells, width);
                         goto out;
                     }
                     nrows++;
@@ -1156,20 +1672,18 @@ static fcd_frame_t *read_split(struct reader *r)
                   width);
         goto out;
     }
-    if (seen_index && index.n != nrows) {
-        frame_err(r->err, "%zu index labels for %zu rows", index.n, nrows);
+    if (seen_index && nindex != nrows) {
+        frame_err(r->err, "%zu index labels for %zu rows", nindex, nrows);
         goto out;
     }
-    {
-        struct view iv = {index.v, index.n, 1, r->pool.data};
-
-        f = assemble(r, data.v, nrows, names.v, names.n,
-                     seen_index ? &iv : NULL, M_INDEX_SPLIT);
-    }
+    f = assemble(r, nrows, names.v, names.n,
+                 seen_index ? M_INDEX_SPLIT : M_DATA, split_build, &sc);
 out:
     free(names.v);
-    free(index.v);
-    free(data.v);
+    for (size_t j = 0; j < sc.n; j++)
+        colbuf_free(&sc.v[j]);
+    free(sc.v);
+    colbuf_free(&sc.index);
     return f;
 }
 
@@ -1233,6 +1747,28 @@ static int hash_labels(struct reader *r, struct frame_strset *set,
         }
     }
     return 0;
+}
+
+/* orient='columns' cells laid out row by row, and the labels. */
+struct grid {
+    const struct cell *cells;
+    size_t nrows, ncols;
+    struct view labels;
+};
+
+static int grid_build(struct reader *r, void *src, size_t j, enum mode mode,
+                      const char *what, struct fcd_frame_col *col)
+{
+    const struct grid *g = src;
+    struct view v = {g->cells, g->nrows, g->ncols, r->pool.data};
+
+    if (j == FCD_FRAME_INDEX)
+        return infer(r, &g->labels, mode, what, col);
+    /* No rows, no cells: `cells` may be NULL, and NULL + j is undefined
+     * even when nothing is read through it. */
+    if (g->nrows)
+        v.c += j;
+    return infer(r, &v, mode, what, col);
 }
 
 static fcd_frame_t *read_columns(struct reader *r)
@@ -1322,7 +1858,7 @@ static fcd_frame_t *read_columns(struct reader *r)
                         if (cells_push(r, &labels, &lc) != 0)
                             goto out;
                     }
-                    if (read_scalar(r, &pc.c) != 0)
+                    if (read_scalar(r, &r->pool, &pc.c) != 0)
                         goto out;
                     if (ncells == cap) {
                         size_t ncap = cap ? cap * 2 : 64;
@@ -1409,9 +1945,9 @@ static fcd_frame_t *read_columns(struct reader *r)
         if (grid[k].kind == K_ABSENT)
             grid[k].kind = K_NULL;
     {
-        struct view iv = {labels.v, labels.n, 1, r->pool.data};
+        struct grid g = {grid, nrows, names.n, {labels.v, labels.n, 1, r->pool.data}};
 
-        f = assemble(r, grid, nrows, names.v, names.n, &iv, M_INDEX_COLUMNS);
+        f = assemble(r, nrows, names.v, names.n, M_INDEX_COLUMNS, grid_build, &g);
     }
 out:
     frame_strset_free(&rows);
