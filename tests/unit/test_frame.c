@@ -1013,6 +1013,16 @@ static void workout(void)
     } else {
         expect_oom(FCD_ERROR, &err);
     }
+    /* The split reader's typed columns change type as cells arrive: nulls
+     * then ints, ints then floats, nulls then strings, bools then numbers,
+     * and a date-like column that takes the untyped path. */
+    static const char changes[] =
+        "{\"columns\":[\"n\",\"f\",\"s\",\"b\",\"date\"],\"index\":[0,1,2],"
+        "\"data\":[[null,1,null,true,\"2020-01-01\"],[2,2.5,\"x\",false,null],"
+        "[3,null,\"y\",1,\"2020-01-03\"]]}";
+    if ((h = fcd_frame_from_json(changes, sizeof changes - 1, FCD_FRAME_SPLIT, &err)) == NULL)
+        expect_oom(FCD_ERROR, &err);
+    fcd_frame_free(h);
     if ((p = fcd_frame_pack(f, grab_quiet, &block, &err)) == NULL)
         expect_oom(FCD_ERROR, &err);
     if ((a = fcd_frame_column_json(f, 0)) != NULL)
