@@ -26,9 +26,10 @@ directory, and FCDASH_TEST_WORKER_WRAPPER (e.g. valgrind) runs each worker
 under a wrapper whose "{log}" is replaced by a per-pool log prefix.  Such
 workers are stopped gracefully (SIGUSR1, libfcgi's stop) so that they exit
 through main and the leak checks run, and each pool's stop adds one check
-that no report was written.  FCDASH_TEST_TIMEOUT_FACTOR=N multiplies the harness's
-waits (and, through slow(), the tests' own) for workers that run N times
-slower.  scripts/check-sanitizers and scripts/check-valgrind set these.
+that no report was written.  FCDASH_TEST_TIMEOUT_FACTOR=N multiplies the
+harness's waits for workers (start-up, the graceful stop), and slow() a
+test's own, for workers that run N times slower.  scripts/check-sanitizers
+and scripts/check-valgrind set these.
 
 Standard library only, for Debian's /usr/bin/python3.  Locations come from
 FCDASH_SRCDIR and FCDASH_BUILDDIR (make check sets them), else the tree this
@@ -862,7 +863,8 @@ class Harness:
         e = dict(os.environ)
         e.update(self.worker_env())
         reports = None
-        if os.path.realpath(argv[0]).startswith(os.path.realpath(BUILDDIR) + os.sep):
+        if "/" in argv[0] and os.path.realpath(argv[0]).startswith(
+                os.path.realpath(BUILDDIR) + os.sep):
             self.n_spawned += 1
             reports, inst_env, wrap = self.instrument(argv[0], self.path(
                 "spawn-%d-%s" % (self.n_spawned, os.path.basename(argv[0]))))
