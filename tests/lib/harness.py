@@ -790,6 +790,14 @@ class Harness:
         if len(p.pids()) < workers:
             raise Missing("pool %s: %d of %d workers running: %s" % (
                 name, len(p.pids()), workers, p.log_text()[-2000:]))
+        if wrap:
+            # A worker under a wrapper takes seconds to reach its accept
+            # loop; tests read the pool's log for every worker's start-up
+            # line ("NAME[PID]: serving ...", handlers/run.c) right away.
+            end = time.time() + slow(5)
+            while time.time() < end and not all(
+                    "[%d]: serving " % pid in p.log_text() for pid in p.pids()):
+                time.sleep(0.1)
         return p
 
     def instrument(self, binary, prefix):
@@ -975,7 +983,7 @@ class Harness:
         for p, reports in self.instrumented:
             try:
                 self.stop_gracefully([p.pid], os.path.basename(reports))
-                p.wait(1)
+                p.poll()
             except Exception:
                 traceback.print_exc()
         for p, _ in self.procs:
