@@ -152,7 +152,7 @@ def multiwatch_pool(url, pool, prefix):
     before = pool.pids()
     equal("multiwatch: 2 workers running", len(before), 2)
     victim = before[0]
-    os.kill(victim, signal.SIGKILL)
+    H.kill_on_purpose(victim, signal.SIGKILL)
     whole = wait_until(lambda: len(pool.pids()) == 2 and victim not in pool.pids(), 5)
     check("multiwatch: after kill -9 of worker %d the pool is whole again" % victim, whole,
           pool.pids())

@@ -202,18 +202,24 @@ class Host:
         run = self.h.path("pools")
         os.makedirs(run, exist_ok=True)
         name = "%s-%s" % (app, self.name)
+        # A sanitizer build's reports (or a wrapper's logs) are checked at
+        # the pool's stop, as for the harness's own pools.
+        reports, inst_env, wrap = self.h.instrument(binary, os.path.join(run, name))
         env = dict(self.h.worker_env(), FCDASH_PREFIX=prefix, FCDASH_STATIC_ROOT=self.static,
-                   FCDASH_CACHE=self.cache_url())
+                   FCDASH_CACHE=self.cache_url(), **inst_env)
         argv = ["ip", "netns", "exec", self.ns, "sh", "-c", SHM, "sh",
                 H.source_file("nginx/fcdash-pool"), "start", name, binary,
                 "--port", str(port), "--address", self.addr, "--workers", "2", "--run-dir", run]
         for k, v in env.items():
             argv += ["--env", "%s=%s" % (k, v)]
+        if wrap:
+            argv += ["--wrapper", " ".join(wrap)]
         # The secret in the environment only, never on a command line.
         r = subprocess.run(argv, capture_output=True, text=True,
                            env=dict(os.environ, FCDASH_SECRET=self.secret))
         pool = H.Pool(self.h, name, binary, "%s:%d" % (self.addr, port),
-                      os.path.join(run, name + ".log"), os.path.join(run, name + ".pid"), False)
+                      os.path.join(run, name + ".log"), os.path.join(run, name + ".pid"), False,
+                      reports)
         self.h.pools.append(pool)
         if r.returncode != 0:
             raise H.Missing("pool %s on %s: %s %s" % (name, self.ns, r.stderr.strip(),

@@ -18,6 +18,19 @@ is a failure, never a pass; the script ends with exactly one line
 "N passed, N failed" and exit status 1 if anything failed.  scripts/check
 sums those lines.
 
+Instrumented workers.  The workers a test starts (pools, and programs of
+the build tree started with spawn()) are checked for memory errors when the
+build is instrumented: a binary built with ./configure --enable-sanitizers
+gets ASAN_OPTIONS/UBSAN_OPTIONS whose log_path points into the pool's run
+directory, and FCDASH_TEST_WORKER_WRAPPER (e.g. valgrind) runs each worker
+under a wrapper whose "{log}" is replaced by a per-pool log prefix.  Such
+workers are stopped gracefully (SIGUSR1, libfcgi's stop) so that they exit
+through main and the leak checks run, and each pool's stop adds one check
+that no report was written.  FCDASH_TEST_TIMEOUT_FACTOR=N multiplies the
+harness's waits for workers (start-up, the graceful stop), and slow() a
+test's own, for workers that run N times slower.  scripts/check-sanitizers
+and scripts/check-valgrind set these.
+
 Standard library only, for Debian's /usr/bin/python3.  Locations come from
 FCDASH_SRCDIR and FCDASH_BUILDDIR (make check sets them), else the tree this
 file is in; the Dash captures from ../shared/dash-protocol-captures beside
@@ -30,6 +43,7 @@ import email.parser
 import http.client as httpclient
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -222,6 +236,160 @@ def free_port():
         if port >= 20000:
             return port
     raise Missing("no free high port on 127.0.0.1")
+
+
+# ---- instrumented workers (ASan/UBSan, valgrind) -------------------------
+
+def _slow_factor():
+    try:
+        f = float(os.environ.get("FCDASH_TEST_TIMEOUT_FACTOR") or 1)
+    except ValueError:
+        raise SystemExit("FCDASH_TEST_TIMEOUT_FACTOR must be a number, not %r"
+                         % os.environ["FCDASH_TEST_TIMEOUT_FACTOR"])
+    return max(f, 1.0)
+
+
+SLOW = _slow_factor()
+
+
+def slow(seconds):
+    """A wait or timeout stretched for slow workers (FCDASH_TEST_TIMEOUT_FACTOR)."""
+    return seconds * SLOW
+
+
+# The wrapper's words; "{log}" in any of them becomes the pool's log prefix.
+WORKER_WRAPPER = os.environ.get("FCDASH_TEST_WORKER_WRAPPER", "").split()
+
+_asan_cache = {}
+
+
+def sanitized(binary):
+    """Was this program built with AddressSanitizer?  Its dynamic symbols
+    then name __asan_init (gcc links libasan dynamically)."""
+    path = os.path.realpath(binary)
+    if path not in _asan_cache:
+        try:
+            with open(path, "rb") as f:
+                _asan_cache[path] = b"__asan_init" in f.read()
+        except OSError:
+            _asan_cache[path] = False
+    return _asan_cache[path]
+
+
+def sanitizer_env(prefix):
+    """Settings for a sanitized worker: every report goes to PREFIX.PID
+    instead of the worker's stderr, where a test would never look.
+      halt_on_error=1   ASan stops at the first error (UBSan already does:
+                        configure builds it with -fno-sanitize-recover);
+      detect_leaks=1    LeakSanitizer runs when the worker exits;
+      allow_user_segv_handler=1 (the default, said out loud)
+                        base/freeze.c's own SIGSEGV/SIGBUS handler, which
+                        reports a callback's write to frozen app data, takes
+                        over from ASan's after start-up; a fault outside a
+                        callback still kills the worker, only without an
+                        ASan report;
+      verify_asan_link_order=0
+                        a test that fakes the clock preloads libfaketime,
+                        which then comes before libasan; ASan refuses to
+                        start that way unless told that it is meant."""
+    common = "log_path=%s:print_stacktrace=1" % prefix
+    return {
+        "ASAN_OPTIONS": "halt_on_error=1:detect_leaks=1:allow_user_segv_handler=1:"
+                        "verify_asan_link_order=0:" + common,
+        "UBSAN_OPTIONS": "halt_on_error=1:" + common,
+    }
+
+
+def wrapper_argv(prefix):
+    return [w.replace("{log}", prefix) for w in WORKER_WRAPPER]
+
+
+def report_problems(prefix, workers):
+    """The reports of the workers logged under PREFIX: a list of
+    (file, problem) for each sanitizer report, and for each wrapper log
+    (valgrind's) that does not end in a clean ERROR SUMMARY."""
+    d, base = os.path.split(prefix)
+    problems = []
+    try:
+        names = sorted(os.listdir(d))
+    except OSError:
+        return problems
+    logs = 0
+    for n in names:
+        path = os.path.join(d, n)
+        if not n.startswith(base + "."):
+            continue
+        try:
+            with open(path, errors="replace") as f:
+                text = f.read()
+        except OSError:
+            continue
+        kind = n[len(base) + 1:].split(".")[0]
+        if kind == "sanitizer":
+            if text.strip():
+                problems.append((path, _first_lines(text)))
+        elif kind == "wrapper":
+            logs += 1
+            summary = [ln for ln in text.splitlines() if "ERROR SUMMARY:" in ln]
+            pid = n.rsplit(".", 1)[-1]
+            if not summary and pid.isdigit() and int(pid) in KILLED_ON_PURPOSE:
+                if re.search(r"^==\d+== \S", text.split("Parent PID:", 1)[-1], re.M):
+                    problems.append((path, _first_lines(_valgrind_errors(text))))
+            elif not summary:
+                problems.append((path, "no ERROR SUMMARY: the worker did not exit "
+                                 "normally (killed?)\n" + _first_lines(text)))
+            elif " 0 errors from 0 contexts" not in summary[-1]:
+                problems.append((path, _first_lines(_valgrind_errors(text))))
+    if WORKER_WRAPPER and workers and logs == 0:
+        problems.append((prefix + ".wrapper.*", "no log from the wrapper: is {log} in "
+                         "FCDASH_TEST_WORKER_WRAPPER?"))
+    return problems
+
+
+# Workers a test killed with SIGKILL on purpose (kill_on_purpose): their
+# wrapper logs end without a summary, which is then no problem of theirs.
+KILLED_ON_PURPOSE = set()
+
+
+def kill_on_purpose(pid, sig=signal.SIGKILL):
+    """Send `sig` to a worker as part of a test (what follows a kill -9?).
+    A worker killed so cannot write valgrind's closing summary; the pool's
+    check then still looks at what its log says before."""
+    if sig == signal.SIGKILL:
+        KILLED_ON_PURPOSE.add(pid)
+    os.kill(pid, sig)
+
+
+def _first_lines(text, n=25):
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return "\n".join(lines[:n]) + ("\n..." if len(lines) > n else "")
+
+
+def _valgrind_errors(text):
+    """The records of valgrind's log that count as errors: everything it
+    reported before the heap summary, and the definite and indirect leak
+    records after it (possible leaks and the summaries left out)."""
+    blocks, cur = [], []
+    for ln in text.splitlines():
+        body = ln.split("== ", 1)[1] if ln.startswith("==") and "== " in ln else ln
+        if body.strip() == "" or ln.rstrip().endswith("=="):
+            if cur:
+                blocks.append(cur)
+            cur = []
+        else:
+            cur.append(ln)
+    if cur:
+        blocks.append(cur)
+    keep = []
+    for b in blocks[1:]:  # the first block is valgrind's banner
+        head = b[0].split("== ", 1)[-1]
+        if head.startswith(("HEAP SUMMARY", "LEAK SUMMARY", "ERROR SUMMARY", "For lists",
+                            "For counts", "Reachable blocks", "To see them", "All heap")):
+            continue
+        if "lost in loss record" in head and not ("definitely" in head or "indirectly" in head):
+            continue
+        keep.extend(b)
+    return "\n".join(keep) or text
 
 
 # ---- processes ------------------------------------------------------------
@@ -478,7 +646,8 @@ def _on_signal(signum, frame):
 
 
 class Pool:
-    def __init__(self, harness, name, binary, upstream, log, pid_file, multiwatch):
+    def __init__(self, harness, name, binary, upstream, log, pid_file, multiwatch,
+                 reports=None):
         self.harness = harness
         self.name = name
         self.binary = binary
@@ -487,6 +656,9 @@ class Pool:
         self.pid_file = pid_file
         self.multiwatch = multiwatch
         self.known = set()        # every pid seen, for the final sweep
+        # Prefix of the sanitizer reports and wrapper logs of an
+        # instrumented pool (None: not instrumented).
+        self.reports = reports
 
     def pids(self):
         """The workers' pids (multiwatch: its children)."""
@@ -541,6 +713,8 @@ class Harness:
         os.chmod(self.dir, 0o755)
         self.pools = []
         self.procs = []        # (Popen, description)
+        self.instrumented = []  # (Popen, reports prefix) of spawn()ed workers
+        self.n_spawned = 0
         self.static = None
         self.nginx = None
         self.nginx_pids = set()
@@ -606,31 +780,90 @@ class Harness:
             upstream = "unix:" + sock
         if multiwatch:
             cmd.append("--multiwatch")
-        for k, v in dict(self.worker_env(), **(env or {})).items():
+        reports, inst_env, wrap = self.instrument(binary, os.path.join(run_dir, name))
+        for k, v in dict(self.worker_env(), **dict(inst_env, **(env or {}))).items():
             cmd += ["--env", "%s=%s" % (k, v)]
+        if wrap:
+            cmd += ["--wrapper", " ".join(wrap)]
         if args:
             cmd += ["--"] + list(args)
         p = Pool(self, name, binary, upstream, os.path.join(run_dir, name + ".log"),
-                 os.path.join(run_dir, name + ".pid"), multiwatch)
+                 os.path.join(run_dir, name + ".pid"), multiwatch, reports)
         self.pools.append(p)
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             raise Missing("fcdash-pool start %s failed (%d): %s\n%s" % (
                 name, r.returncode, r.stderr.strip(), p.log_text()[-2000:]))
         # Under multiwatch the workers appear a moment after the start.
-        end = time.time() + 5
+        end = time.time() + slow(5)
         while len(p.pids()) < workers and time.time() < end:
             time.sleep(0.05)
         if len(p.pids()) < workers:
             raise Missing("pool %s: %d of %d workers running: %s" % (
                 name, len(p.pids()), workers, p.log_text()[-2000:]))
+        if wrap:
+            # A worker under a wrapper takes seconds to reach its accept
+            # loop; tests read the pool's log for every worker's start-up
+            # line ("NAME[PID]: serving ...", handlers/run.c) right away.
+            end = time.time() + slow(5)
+            while time.time() < end and not all(
+                    "[%d]: serving " % pid in p.log_text() for pid in p.pids()):
+                time.sleep(0.1)
         return p
+
+    def instrument(self, binary, prefix):
+        """How to run a worker of `binary` whose reports go under `prefix`:
+        (reports prefix or None, environment, wrapper argv)."""
+        asan = sanitized(binary)
+        if not asan and not WORKER_WRAPPER:
+            return None, {}, []
+        env = sanitizer_env(prefix + ".sanitizer") if asan else {}
+        return prefix, env, wrapper_argv(prefix + ".wrapper")
+
+    def check_reports(self, what, prefix, workers):
+        """One check: the instrumented workers under `prefix` reported no
+        memory error, no undefined behaviour and no leak."""
+        problems = report_problems(prefix, workers)
+        tool_name = "valgrind" if WORKER_WRAPPER else "ASan/UBSan/LSan"
+        detail = "\n".join("%s:\n%s" % (f, text) for f, text in problems[:3])
+        check("%s: no memory error or leak reported (%s)" % (what, tool_name), not problems,
+              detail)
+
+    def stop_gracefully(self, pids, what, head=None):
+        """Ask instrumented workers to exit through main, where the leak
+        checks run: SIGUSR1, libfcgi's graceful stop (a worker in the middle
+        of a request finishes it first).  SIGTERM, which fcdash-pool sends,
+        kills an idle worker at once by design (fcgi/runtime.c), and a
+        killed worker gets no leak check.  Under multiwatch (`head`),
+        multiwatch itself is told to stop, and passes SIGUSR1 on."""
+        targets = [p for p in pids if alive(p)]
+        try:
+            if head is not None:
+                os.kill(head, signal.SIGTERM)
+            else:
+                for pid in targets:
+                    os.kill(pid, signal.SIGUSR1)
+        except ProcessLookupError:
+            pass
+        limit = slow(10)
+        end = time.time() + limit
+        while time.time() < end and any(alive(p) for p in targets):
+            reap()
+            time.sleep(0.05)
+        stuck = [p for p in targets if alive(p)]
+        if stuck:
+            check("%s: workers exit on SIGUSR1" % what, False,
+                  "pids %s still ran %.0f s after SIGUSR1" % (stuck, limit))
 
     def stop_pool(self, pool):
         """fcdash-pool stop (SIGTERM, then SIGKILL, by pid), then a check of
         our own: any pid this pool ever had that still runs its program or
-        multiwatch is killed."""
-        pool.pids()
+        multiwatch is killed.  An instrumented pool is stopped gracefully
+        first, and its reports checked."""
+        workers = pool.pids()
+        if pool.reports is not None:
+            self.stop_gracefully(workers, "pool %s" % pool.name,
+                                 pool.head() if pool.multiwatch else None)
         subprocess.run([os.path.join(SRCDIR, "nginx", "fcdash-pool"), "stop", pool.name,
                         "--run-dir", self.path("pools")], capture_output=True, text=True)
         prog = os.path.basename(pool.binary)
@@ -639,11 +872,23 @@ class Harness:
             if alive(pid) and (prog in c or "multiwatch" in c):
                 kill_pid(pid, signal.SIGKILL, 1)
         reap()
+        if pool.reports is not None:
+            self.check_reports("pool %s" % pool.name, pool.reports, pool.known)
 
     def spawn(self, argv, env=None, stdin=None, log=None, **kw):
-        """A process we start ourselves (a worker with --listen, memcached)."""
+        """A process we start ourselves (a worker with --listen, memcached).
+        A program of the build tree is instrumented like a pool's workers
+        (see instrument())."""
         e = dict(os.environ)
         e.update(self.worker_env())
+        reports = None
+        if "/" in argv[0] and os.path.realpath(argv[0]).startswith(
+                os.path.realpath(BUILDDIR) + os.sep):
+            self.n_spawned += 1
+            reports, inst_env, wrap = self.instrument(argv[0], self.path(
+                "spawn-%d-%s" % (self.n_spawned, os.path.basename(argv[0]))))
+            e.update(inst_env)
+            argv = wrap + list(argv)
         e.update(env or {})
         out = open(log, "ab") if log else subprocess.DEVNULL
         p = subprocess.Popen(argv, env=e, stdin=stdin if stdin is not None else subprocess.DEVNULL,
@@ -652,6 +897,8 @@ class Harness:
         if log:
             out.close()
         self.procs.append((p, " ".join(argv)))
+        if reports is not None:
+            self.instrumented.append((p, reports))
         return p
 
     def memcached(self):
@@ -744,6 +991,12 @@ class Harness:
                 self.stop_pool(p)
             except Exception:
                 traceback.print_exc()
+        for p, reports in self.instrumented:
+            try:
+                self.stop_gracefully([p.pid], os.path.basename(reports))
+                p.poll()
+            except Exception:
+                traceback.print_exc()
         for p, _ in self.procs:
             if p.poll() is None:
                 p.terminate()
@@ -757,6 +1010,8 @@ class Harness:
         for pid in descendants(os.getpid()):
             kill_pid(pid, signal.SIGKILL, 1)
         reap()
+        for p, reports in self.instrumented:
+            self.check_reports(os.path.basename(reports), reports, [p.pid])
         if os.environ.get("FCDASH_TEST_KEEP"):
             print("# kept %s" % self.dir, flush=True)
         else:
