@@ -230,12 +230,18 @@ size_t frame_fmt_pandas_double(char *out, double v)
          * after three steps); then the trailing zeros cut */
         uint64_t t = (frac % 100000000) * FRAC8_SCALE;
 
+        _Static_assert(UJSON_DECIMALS == 10, "five pairs of digits below");
         memcpy(p, digit_pairs + 2 * (frac / 100000000), 2);
         memcpy(p + 2, digit_pairs + 2 * (t >> 57), 2);
-        for (int k = 4; k < UJSON_DECIMALS; k += 2) {
-            t = (t & FRAC8_MASK) * 100;
-            memcpy(p + k, digit_pairs + 2 * (t >> 57), 2);
-        }
+        /* written out: gcc keeps a three-step loop's counter and branch,
+         * a tenth of this function's instructions, in the codec's
+         * busiest path */
+        t = (t & FRAC8_MASK) * 100;
+        memcpy(p + 4, digit_pairs + 2 * (t >> 57), 2);
+        t = (t & FRAC8_MASK) * 100;
+        memcpy(p + 6, digit_pairs + 2 * (t >> 57), 2);
+        t = (t & FRAC8_MASK) * 100;
+        memcpy(p + 8, digit_pairs + 2 * (t >> 57), 2);
         p += UJSON_DECIMALS;
         while (p[-1] == '0')
             p--;
