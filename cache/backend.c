@@ -481,7 +481,6 @@ fcd_cache_status_t fcd_cache_get_multi(fcd_cache_t *c, size_t n, const char *con
                                        void **vals, size_t *lens, bool *found)
 {
     size_t klens[FCD_CACHE_MULTI_MAX];
-    fcd_cache_status_t st = FCD_CACHE_OK;
 
     c->err[0] = '\0';
     for (size_t i = 0; i < n; i++)
@@ -497,7 +496,18 @@ fcd_cache_status_t fcd_cache_get_multi(fcd_cache_t *c, size_t n, const char *con
     }
     if (c->ops->get_multi)
         return counted(c, c->ops->get_multi(c, n, keys, klens, vals, lens, found));
+    return counted(c, fcd_cache_get_rest(c, n, keys, klens, vals, lens, found));
+}
+
+fcd_cache_status_t fcd_cache_get_rest(fcd_cache_t *c, size_t n, const char *const *keys,
+                                      const size_t *klens, void **vals, size_t *lens,
+                                      bool *found)
+{
+    fcd_cache_status_t st = FCD_CACHE_OK;
+
     for (size_t i = 0; i < n && st == FCD_CACHE_OK; i++) {
+        if (found[i])
+            continue;
         st = c->ops->get(c, keys[i], klens[i], &vals[i], &lens[i]);
         found[i] = st == FCD_CACHE_OK;
         if (st == FCD_CACHE_MISS)
@@ -505,7 +515,7 @@ fcd_cache_status_t fcd_cache_get_multi(fcd_cache_t *c, size_t n, const char *con
     }
     if (st != FCD_CACHE_OK)
         fcd_cache_drop_values(n, vals, lens, found);
-    return counted(c, st);
+    return st;
 }
 
 static fcd_cache_status_t store(fcd_cache_t *c, enum fcd_cache_store_mode mode, const char *key,

@@ -317,6 +317,14 @@ fcd_cache_status_t fcd_cache_fail(fcd_cache_t *c, fcd_cache_status_t st,
 /* Free what a failed get_multi filled, and mark every key not found. */
 void fcd_cache_drop_values(size_t n, void **vals, size_t *lens, bool *found);
 
+/* For a get_multi: ask each key found[] does not mark yet with the
+ * backend's own get, one after another, filling vals/lens/found as
+ * get_multi does.  FCD_CACHE_OK, or the first failure, after which every
+ * value is dropped. */
+fcd_cache_status_t fcd_cache_get_rest(fcd_cache_t *c, size_t n, const char *const *keys,
+                                      const size_t *klens, void **vals, size_t *lens,
+                                      bool *found);
+
 /* Parse a param as an unsigned number in [lo, hi]; ERROR (with a message
  * in c) when it is not one. */
 fcd_cache_status_t fcd_cache_param_num(fcd_cache_t *c,

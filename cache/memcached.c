@@ -412,11 +412,15 @@ static fcd_cache_status_t mc_get(fcd_cache_t *c, const char *key, size_t klen, v
 
 /*
  * Several keys in one round trip: memcached_mget sends each server one
- * "get k1 k2 ...\r\n" before reading, so the servers answer in parallel.  mget reports a server's failure only as
- * MEMCACHED_SOME_ERRORS, without saying whose; so whenever it or the fetch
- * ends in anything but success, each key not yet read is asked again with
- * mc_get, which judges its server, moves the key off a dead one and says
- * what failed.  The healthy path is one exchange; a fault costs what the
+ * "get k1 k2 ...\r\n" before reading, so the servers answer in parallel.
+ * A key that does not come back is asked again alone with mc_get, which
+ * judges its server, moves the key off a dead one and says what failed:
+ * mget reports a server's failure only as MEMCACHED_SOME_ERRORS, without
+ * saying whose, and a server it cannot connect to while the others answer
+ * (a dead server's one retry after dead_s) it passes over in silence,
+ * still saying success; taken as a miss, that key would be computed
+ * again.  So a hit is one exchange, a real miss pays one more round trip
+ * before a computation that costs far more, and a fault costs what the
  * single gets cost.
  */
 static fcd_cache_status_t mc_get_multi(fcd_cache_t *c, size_t n, const char *const *keys,
@@ -428,7 +432,7 @@ static fcd_cache_status_t mc_get_multi(fcd_cache_t *c, size_t n, const char *con
     memcached_result_st result;
     memcached_return_t rc, frc = MEMCACHED_END;
     fcd_cache_status_t st = FCD_CACHE_OK;
-    bool done[FCD_CACHE_MULTI_MAX] = {false};
+    bool all = true;
 
     if (!own(c, m))
         return FCD_CACHE_DECLINED;
@@ -445,7 +449,7 @@ static fcd_cache_status_t mc_get_multi(fcd_cache_t *c, size_t n, const char *con
         size_t kl = memcached_result_key_length(&result);
 
         for (size_t i = 0; i < n; i++) {
-            if (done[i] || klens[i] != kl || memcmp(keys[i], k, kl) != 0)
+            if (found[i] || klens[i] != kl || memcmp(keys[i], k, kl) != 0)
                 continue;
             lens[i] = memcached_result_length(&result);
             vals[i] = memcached_result_take_value(&result);
@@ -457,41 +461,26 @@ static fcd_cache_status_t mc_get_multi(fcd_cache_t *c, size_t n, const char *con
                 free(vals[i]);
                 vals[i] = NULL;
             }
-            found[i] = done[i] = true;
+            found[i] = true;
             break;
         }
     }
     memcached_result_free(&result);
-    if (st == FCD_CACHE_OK && rc == MEMCACHED_SUCCESS &&
+    if (st != FCD_CACHE_OK) {
+        fcd_cache_drop_values(n, vals, lens, found);
+        return st;
+    }
+    if (rc == MEMCACHED_SUCCESS &&
         (frc == MEMCACHED_END || frc == MEMCACHED_NOTFOUND || frc == MEMCACHED_SUCCESS)) {
-        bool all = true;
         for (size_t i = 0; i < n; i++) {
-            if (done[i])
+            if (found[i])
                 judge(m, slots[i], MEMCACHED_SUCCESS);
-            all &= done[i];
+            all &= found[i];
         }
         if (all)
             return FCD_CACHE_OK;
-        /* A key that did not come back is a miss, or its server was not
-         * reached: when the other servers answer, libmemcached's mget
-         * passes over one it cannot connect to (a dead server's one retry
-         * after dead_s) and still says success.  Taken as a miss, that
-         * key would be computed again.  So each missing key is asked
-         * once more alone, where a failure is judged (and an ejected
-         * server's key asked of its new server); a real miss pays one
-         * more round trip, before a computation that costs far more. */
     }
-    for (size_t i = 0; i < n && st == FCD_CACHE_OK; i++) {
-        if (done[i])
-            continue;
-        st = mc_get(c, keys[i], klens[i], &vals[i], &lens[i]);
-        found[i] = st == FCD_CACHE_OK;
-        if (st == FCD_CACHE_MISS)
-            st = FCD_CACHE_OK;
-    }
-    if (st != FCD_CACHE_OK)
-        fcd_cache_drop_values(n, vals, lens, found);
-    return st;
+    return fcd_cache_get_rest(c, n, keys, klens, vals, lens, found);
 }
 
 static fcd_cache_status_t mc_store(fcd_cache_t *c, enum fcd_cache_store_mode mode,
