@@ -97,6 +97,27 @@ static inline int64_t frame_ns_to_epoch_ms(int64_t ns)
     return ns / 1000000;
 }
 
+/* A character as JSON's escape: \uXXXX, or for one past the BMP the
+ * surrogate pair; both pandas and json.dumps(ensure_ascii) write it so.
+ * At most 12 bytes at p; returns the end. */
+static inline char *frame_put_json_u(char *p, uint32_t cp)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    if (cp >= 0x10000) {
+        cp -= 0x10000;
+        p = frame_put_json_u(p, 0xd800 | cp >> 10);
+        cp = 0xdc00 | (cp & 0x3ff);
+    }
+    *p++ = '\\';
+    *p++ = 'u';
+    *p++ = hex[cp >> 12 & 15];
+    *p++ = hex[cp >> 8 & 15];
+    *p++ = hex[cp >> 4 & 15];
+    *p++ = hex[cp & 15];
+    return p;
+}
+
 /* Parse what Python's float() and int() accept (ASCII white space around,
  * '_' between digits); false when they would raise. */
 bool frame_parse_pyfloat(const char *s, size_t n, double *out);

@@ -32,8 +32,6 @@
  * a quoted ISO date 25. */
 #define CELL_MAX 40
 
-static const char hex[] = "0123456789abcdef";
-
 /* What each byte is inside a JSON string pandas writes: copied as it is
  * (0), the NUL that ends a string in a column's pool (1), or escaped (2).
  * A table, because strings are scanned byte by byte. */
@@ -51,17 +49,6 @@ static const unsigned char byte_class[256] = {
 static bool plain(unsigned char c)
 {
     return byte_class[c] == BYTE_PLAIN;
-}
-
-static char *put_u(char *p, uint32_t u)
-{
-    *p++ = '\\';
-    *p++ = 'u';
-    *p++ = hex[u >> 12 & 15];
-    *p++ = hex[u >> 8 & 15];
-    *p++ = hex[u >> 4 & 15];
-    *p++ = hex[u & 15];
-    return p;
 }
 
 /* Room for n more bytes (and the NUL): the common case inline, since
@@ -105,7 +92,7 @@ static int put_string(fcd_frame_buf_t *b, const char *s, size_t n, size_t slack)
             case '\n': *p++ = 'n'; break;
             case '\r': *p++ = 'r'; break;
             case '\t': *p++ = 't'; break;
-            default: p = put_u(p - 1, c); break;
+            default: p = frame_put_json_u(p - 1, c); break;
             }
             continue;
         }
@@ -119,13 +106,7 @@ static int put_string(fcd_frame_buf_t *b, const char *s, size_t n, size_t slack)
             cp = c & (0x3f >> more);
             for (size_t i = 0; i < more; i++)
                 cp = cp << 6 | (*u++ & 0x3f);
-            if (cp >= 0x10000) {
-                cp -= 0x10000;
-                p = put_u(p, 0xd800 | cp >> 10);
-                p = put_u(p, 0xdc00 | (cp & 0x3ff));
-            } else {
-                p = put_u(p, cp);
-            }
+            p = frame_put_json_u(p, cp);
         }
     }
     *p++ = '"';

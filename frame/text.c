@@ -188,19 +188,6 @@ static char *view_room(struct view_out *o, size_t n)
     return o->buf + o->len;
 }
 
-static const char hex_digits[] = "0123456789abcdef";
-
-static char *put_u4(char *p, uint32_t u)
-{
-    *p++ = '\\';
-    *p++ = 'u';
-    *p++ = hex_digits[u >> 12 & 15];
-    *p++ = hex_digits[u >> 8 & 15];
-    *p++ = hex_digits[u >> 4 & 15];
-    *p++ = hex_digits[u & 15];
-    return p;
-}
-
 /* A string as json.dumps(ensure_ascii=True) writes it: printable ASCII
  * as it is but '"' and '\\', \b \f \n \r \t by name, everything else
  * (control characters, DEL, non-ASCII) as \u00xx or a surrogate pair.
@@ -231,7 +218,7 @@ static void view_string(struct view_out *o, const char *s, size_t n)
                 case '\n': *p++ = 'n'; break;
                 case '\r': *p++ = 'r'; break;
                 case '\t': *p++ = 't'; break;
-                default: p = put_u4(p - 1, c); break;
+                default: p = frame_put_json_u(p - 1, c); break;
                 }
             } else {
                 /* frames hold valid UTF-8 only (checked on the way in) */
@@ -240,13 +227,7 @@ static void view_string(struct view_out *o, const char *s, size_t n)
 
                 for (size_t k = 0; k < more && u < end; k++)
                     cp = cp << 6 | (*u++ & 0x3f);
-                if (cp >= 0x10000) {
-                    cp -= 0x10000;
-                    p = put_u4(p, 0xd800 | cp >> 10);
-                    p = put_u4(p, 0xdc00 | (cp & 0x3ff));
-                } else {
-                    p = put_u4(p, cp);
-                }
+                p = frame_put_json_u(p, cp);
             }
         }
         o->len += (size_t)(p - start);
