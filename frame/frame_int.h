@@ -118,6 +118,30 @@ static inline char *frame_put_json_u(char *p, uint32_t cp)
     return p;
 }
 
+/* An ASCII byte that a JSON string cannot hold as it is: by name where
+ * JSON has one (\" \\ \/ \b \f \n \r \t), else \u00XX.  Which bytes
+ * need it is the caller's rule (pandas escapes '/', json.dumps does not
+ * and so never passes it).  At most 6 bytes at p; returns the end. */
+static inline char *frame_put_json_escape(char *p, unsigned c)
+{
+    char named;
+
+    switch (c) {
+    case '"': named = '"'; break;
+    case '\\': named = '\\'; break;
+    case '/': named = '/'; break;
+    case '\b': named = 'b'; break;
+    case '\f': named = 'f'; break;
+    case '\n': named = 'n'; break;
+    case '\r': named = 'r'; break;
+    case '\t': named = 't'; break;
+    default: return frame_put_json_u(p, c);
+    }
+    *p++ = '\\';
+    *p++ = named;
+    return p;
+}
+
 /* Parse what Python's float() and int() accept (ASCII white space around,
  * '_' between digits); false when they would raise. */
 bool frame_parse_pyfloat(const char *s, size_t n, double *out);

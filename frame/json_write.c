@@ -82,18 +82,7 @@ static int put_string(fcd_frame_buf_t *b, const char *s, size_t n, size_t slack)
             break;
         c = *u++;
         if (c < 0x80) {
-            *p++ = '\\';
-            switch (c) {
-            case '"': *p++ = '"'; break;
-            case '\\': *p++ = '\\'; break;
-            case '/': *p++ = '/'; break;
-            case '\b': *p++ = 'b'; break;
-            case '\f': *p++ = 'f'; break;
-            case '\n': *p++ = 'n'; break;
-            case '\r': *p++ = 'r'; break;
-            case '\t': *p++ = 't'; break;
-            default: p = frame_put_json_u(p - 1, c); break;
-            }
+            p = frame_put_json_escape(p, c);
             continue;
         }
         /* Frames hold only valid UTF-8 (checked on the way in). */

@@ -209,17 +209,7 @@ static void view_string(struct view_out *o, const char *s, size_t n)
             if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
                 *p++ = (char)c;
             } else if (c < 0x80) {
-                *p++ = '\\';
-                switch (c) {
-                case '"': *p++ = '"'; break;
-                case '\\': *p++ = '\\'; break;
-                case '\b': *p++ = 'b'; break;
-                case '\f': *p++ = 'f'; break;
-                case '\n': *p++ = 'n'; break;
-                case '\r': *p++ = 'r'; break;
-                case '\t': *p++ = 't'; break;
-                default: p = frame_put_json_u(p - 1, c); break;
-                }
+                p = frame_put_json_escape(p, c);
             } else {
                 /* frames hold valid UTF-8 only (checked on the way in) */
                 size_t more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
